@@ -1,0 +1,57 @@
+// parallel_for: the one way convbp opens an OpenMP region. Iterations are split
+// statically (so a fixed thread count gives a fixed partition and bit-identical
+// results), and no C++ exception escapes the region: the first one thrown is
+// captured and rethrown on the calling thread after the region closes.
+#pragma once
+
+#include <omp.h>
+
+#include <cstdint>
+#include <exception>
+
+#include "convbp/runtime.hpp"
+
+namespace convbp {
+
+template <class F>
+void parallel_for(int64_t n, F&& body) {
+  if (n <= 0) return;
+  const int nt = num_threads();
+  if (nt == 1 || n == 1) {
+    for (int64_t i = 0; i < n; ++i) body(i);
+    return;
+  }
+  std::exception_ptr error = nullptr;
+#pragma omp parallel for schedule(static) num_threads(nt)
+  for (int64_t i = 0; i < n; ++i) {
+    try {
+      body(i);
+    } catch (...) {
+#pragma omp critical(convbp_parallel_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+// Integer helpers for index ranges, exact for negative numerators.
+inline int64_t floor_div(int64_t a, int64_t b) {  // b > 0
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+inline int64_t ceil_div(int64_t a, int64_t b) {  // b > 0
+  return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
+// The output indices o in [0, n_out) whose input index o*stride + offset lies in
+// [0, limit): returns [lo, hi) (empty when lo >= hi). This is how every kernel
+// skips the zero padding instead of reading or multiplying zeros.
+inline void valid_range(int64_t offset, int64_t stride, int64_t limit, int64_t n_out, int64_t& lo,
+                        int64_t& hi) {
+  lo = ceil_div(-offset, stride);
+  if (lo < 0) lo = 0;
+  hi = floor_div(limit - 1 - offset, stride) + 1;
+  if (hi > n_out) hi = n_out;
+  if (hi < lo) hi = lo;
+}
+
+}  // namespace convbp

@@ -1,0 +1,27 @@
+// Run-time configuration: thread count, the ISA in use, build facts.
+#pragma once
+
+#include <string>
+
+namespace convbp {
+
+// Threads used by every parallel region of convbp. Starts at OMP_NUM_THREADS (or the
+// OpenMP default) and is process-wide, unlike omp_set_num_threads, which only sets
+// the calling thread's value: calls made from other Python threads see it too.
+int num_threads();
+void set_num_threads(int n);  // throws std::invalid_argument if n < 1
+
+enum class Isa { Generic = 0, Avx2 = 1, Avx512 = 2 };
+const char* isa_name(Isa isa);
+Isa detected_isa();  // what the CPU and OS support (cpuid + xgetbv)
+// detected_isa() capped by the environment variable CONVBP_ISA=generic|avx2|avx512,
+// read once. An unknown value throws std::invalid_argument naming it.
+Isa active_isa();
+
+std::string compiler_info();
+std::string openmp_info();
+
+// Measured FP32 FMA throughput in GFLOP/s on `threads` threads with the active ISA.
+double peak_gflops(int threads, double seconds = 0.2);
+
+}  // namespace convbp
