@@ -64,8 +64,8 @@ class Case:
         return (p.N, p.K, p.P, p.Q) if self.dims == 2 else (p.N, p.K, p.Q)
 
     def describe(self) -> str:
-        c = self.conv
-        extra = " ".join(f"{k}={v}" for k, v in c.items() if v not in (0, 1))
+        defaults = dict(stride=1, padding=0, dilation=1, groups=1)
+        extra = " ".join(f"{k}={v}" for k, v in self.conv.items() if v != defaults[k])
         return f"{self.name} x{self.x_shape} w{self.w_shape} {extra}".rstrip()
 
 
