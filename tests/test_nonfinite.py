@@ -44,6 +44,17 @@ def _poison(a: np.ndarray, rng) -> np.ndarray:
     return a
 
 
+def poisoned_inputs(case, pass_, dtype) -> dict:
+    """make_inputs with NaN/Inf in the pass's first operand and one exact zero in the
+    finite one (so Inf * 0 = NaN happens where that tap meets an Inf)."""
+    d = _check.make_inputs(case, dtype)
+    bad, good = _ROLES[pass_]
+    if good is not None:
+        d[good].reshape(-1)[0] = 0
+    d[bad] = _poison(d[bad], np.random.default_rng(5))
+    return d
+
+
 def _pass_on(case, pass_, data, **override):
     """The reference pass on ``data`` with some arguments replaced, without the bias."""
     d = dict(data, b=np.zeros_like(data["b"]), **override)
@@ -54,12 +65,8 @@ def _pass_on(case, pass_, data, **override):
 @pytest.mark.parametrize("pass_,algo", [(p, a) for p in _check.PASSES for a in (ALGOS if p != "bias" else ("auto",))])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_nan_and_inf_propagate(case, pass_, algo, dtype):
-    rng = np.random.default_rng(5)
-    d = _check.make_inputs(case, dtype)
+    d = poisoned_inputs(case, pass_, dtype)
     bad, good = _ROLES[pass_]
-    if good is not None:
-        d[good].reshape(-1)[0] = 0  # Inf * 0 must give NaN where that tap meets an Inf
-    d[bad] = _poison(d[bad], rng)
     a = d[bad]
     c = d[good] if good else None
     ind = lambda m_a, m_c: _pass_on(case, pass_, d, **{bad: m_a, **({good: m_c} if good else {})}) > 0

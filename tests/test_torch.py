@@ -19,6 +19,7 @@ from convbp._check import Case
 
 from test_conv1d import GRID as GRID_1D
 from test_conv2d import GRID as GRID_2D
+from test_nonfinite import CASES as NONFINITE_CASES, poisoned_inputs
 from conftest import record_error
 
 torch = pytest.importorskip("torch")
@@ -120,3 +121,17 @@ def test_same_output_length_is_ceil_over_stride(L, S, s, d):
     x, w = np.ones((1, 1, L)), np.ones((1, 1, S))
     for mode in ("same", "same_lower"):
         assert convbp.conv1d(x, w, stride=s, padding=mode, dilation=d).shape == (1, 1, math.ceil(L / s))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("pass_", _check.PASSES)
+@pytest.mark.parametrize("case", NONFINITE_CASES, ids=lambda c: c.name)
+def test_nan_and_inf_where_torch_has_them(case, pass_, dtype):
+    """The NaN / +Inf / -Inf pattern of every pass is PyTorch's (inputs as in
+    test_nonfinite: non-finite values in x or grad_output, one exact zero in the other)."""
+    d = poisoned_inputs(case, pass_, dtype)
+    got = _check.run_api(case, pass_, d)
+    want = _torch_passes(case, d)[pass_]
+    for f in (np.isnan, np.isposinf, np.isneginf):
+        np.testing.assert_array_equal(f(got), f(want), err_msg=f.__name__)
+    assert np.any(~np.isfinite(want)) and np.any(np.isfinite(want))
