@@ -140,3 +140,17 @@ def test_mixed_byte_orders_are_one_dtype():
     got = convbp.conv2d(d["x"].astype(">f8"), d["w"], d["b"].astype(">f8"), **case.conv)
     np.testing.assert_array_equal(got, convbp.conv2d(d["x"], d["w"], d["b"], **case.conv))
     assert got.dtype == np.dtype("=f8")
+
+
+def test_equivalent_argument_forms_give_one_result():
+    """int / pair / 4-tuple / list / NumPy-integer spellings of the same geometry."""
+    d = _check.make_inputs(Case("forms", (2, 4, 9, 8), (6, 2, 3, 2), groups=2), "float64")
+    base = convbp.conv2d(d["x"], d["w"], None, stride=(2, 2), padding=(1, 1, 1, 1), dilation=(1, 1), groups=2)
+    for kw in (dict(stride=2, padding=1, dilation=1, groups=2),
+               dict(stride=[2, 2], padding=[1, 1], dilation=[1, 1], groups=2),
+               dict(stride=np.int64(2), padding=(np.int32(1), np.int64(1)), dilation=np.uint8(1), groups=np.int16(2))):
+        np.testing.assert_array_equal(convbp.conv2d(d["x"], d["w"], None, **kw), base, err_msg=str(kw))
+    x1, w1 = d["x"][:, :, 0], d["w"][:, :, 0]
+    base1 = convbp.conv1d(x1, w1, stride=2, padding=(1, 1), dilation=2, groups=2)
+    for kw in (dict(stride=(2,), padding=1, dilation=(2,), groups=2), dict(stride=[2], padding=[1, 1], dilation=[2], groups=2)):
+        np.testing.assert_array_equal(convbp.conv1d(x1, w1, **kw), base1, err_msg=str(kw))

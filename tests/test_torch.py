@@ -135,3 +135,15 @@ def test_nan_and_inf_where_torch_has_them(case, pass_, dtype):
     for f in (np.isnan, np.isposinf, np.isneginf):
         np.testing.assert_array_equal(f(got), f(want), err_msg=f.__name__)
     assert np.any(~np.isfinite(want)) and np.any(np.isfinite(want))
+
+
+def test_cpu_tensors_are_accepted_as_arrays():
+    """Array-likes go through np.asarray: CPU tensors give the ndarray result."""
+    case = GRID_2D[0]
+    d = _check.make_inputs(case, "float32")
+    t = {k: torch.from_numpy(v) for k, v in d.items()}
+    got = convbp.conv2d(t["x"], t["w"], t["b"], **case.conv)
+    assert isinstance(got, np.ndarray)
+    np.testing.assert_array_equal(got, convbp.conv2d(d["x"], d["w"], d["b"], **case.conv))
+    gi, gw, gb = convbp.conv2d_backward(t["x"], t["w"], t["dy"], **case.conv)
+    np.testing.assert_array_equal(gw, convbp.conv2d_backward_weight(d["x"], d["dy"], case.w_shape, **case.conv))
