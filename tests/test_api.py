@@ -15,7 +15,8 @@ import pytest
 import convbp
 from convbp import _check, _core
 
-ROOT = Path(convbp.__file__).resolve().parent.parent
+ROOT = Path(convbp.__file__).resolve().parent.parent   # where the imported convbp lives (source tree or site-packages)
+REPO = Path(__file__).resolve().parent.parent          # the checkout holding these tests
 
 
 def test_version_is_the_single_source():
@@ -123,7 +124,7 @@ def test_python_m_convbp_usage_and_config():
 
 def test_readme_example_runs():
     """The README's example, as written there."""
-    text = (ROOT / "README.md").read_text()
+    text = (REPO / "README.md").read_text()
     block = re.search(r"```python\n(import numpy as np\nimport convbp\n.*?)```", text, re.S)
     assert block, "README example not found"
     exec(compile(block.group(1), "README.md", "exec"), {})
