@@ -54,6 +54,8 @@ def as_float_array(a, name: str) -> np.ndarray:
             a = np.asarray(a)
         except Exception as e:  # ragged lists and the like
             raise TypeError(f"{name} must be a float32 or float64 array, got {type(a).__name__}: {e}") from None
+    if not a.dtype.isnative and a.dtype.newbyteorder("=") in _FLOAT_DTYPES:
+        a = a.astype(a.dtype.newbyteorder("="))  # byte-swapped float32/64: the copy contiguous() would make
     if a.dtype not in _FLOAT_DTYPES:
         raise TypeError(f"{name} must be a float32 or float64 array, got dtype {a.dtype}")
     return a

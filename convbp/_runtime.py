@@ -14,6 +14,8 @@ def set_num_threads(n: int) -> None:
     n = _args.as_int(n, "n")
     if n < 1:
         raise ValueError(f"set_num_threads: n={n} must be >= 1")
+    if n > 2**31 - 1:  # the C++ side takes an int; say so instead of pybind11's overload error
+        raise ValueError(f"set_num_threads: n={n} must be < 2**31")
     _core.set_num_threads(n)
 
 

@@ -1,0 +1,129 @@
+"""The package surface: version, configuration, route explanation, the public names,
+and ``python -m convbp`` (check, config, usage)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import convbp
+from convbp import _check, _core
+
+ROOT = Path(convbp.__file__).resolve().parent.parent   # where the imported convbp lives (source tree or site-packages)
+REPO = Path(__file__).resolve().parent.parent          # the checkout holding these tests
+
+
+def test_version_is_the_single_source():
+    text = (Path(convbp.__file__).parent / "_version.py").read_text()
+    assert re.search(r'__version__ = "([^"]+)"', text).group(1) == convbp.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", convbp.__version__)
+
+
+def test_public_names():
+    for name in convbp.__all__:
+        assert hasattr(convbp, name), name
+    for dim in ("conv1d", "conv2d"):
+        for suffix in ("", "_backward", "_backward_input", "_backward_weight", "_backward_bias"):
+            f = getattr(convbp, dim + suffix)
+            assert callable(f) and f.__doc__ and "%" not in f.__doc__, dim + suffix
+
+
+def test_show_config_prints_version_isa_threads(capsys):
+    convbp.show_config()
+    out = capsys.readouterr().out
+    cfg = convbp.config()
+    assert convbp.__version__ in out
+    assert cfg["isa"] in out and cfg["isa"] in ("generic", "avx2", "avx512")
+    assert re.search(rf"threads: {convbp.get_num_threads()}\b", out)
+    assert cfg["routes"][0] == "auto" and set(cfg["routes"][1:]) == set(_core.route_names())
+
+
+def test_config_respects_convbp_isa_cap():
+    cap = os.environ.get("CONVBP_ISA")
+    order = ["generic", "avx2", "avx512"]
+    cfg = convbp.config()
+    assert order.index(cfg["isa"]) <= order.index(cfg["isa_detected"])
+    if cap:
+        assert order.index(cfg["isa"]) <= order.index(cap)
+
+
+@pytest.mark.parametrize("pass_", ["fwd", "bwd_data", "bwd_weight"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_explain_returns_a_route(pass_, dtype):
+    e = convbp.explain((2, 4, 9, 9), (6, 2, 3, 3), stride=2, padding="same", groups=2, pass_=pass_, dtype=dtype)
+    assert e["route"] in _core.route_names()
+    assert e["isa"] == convbp.config()["isa"]
+    assert isinstance(e["reason"], str) and e["reason"]
+    refused = [r for r, _ in e["refused"]]
+    # "auto" takes the first route that accepts: every route before it refused, with a reason
+    assert refused == list(_core.route_names())[:len(refused)]
+    assert all(why for _, why in e["refused"])
+
+
+@pytest.mark.parametrize("route", _core.route_names())
+def test_explain_named_route(route):
+    try:
+        e = convbp.explain((1, 3, 7), (2, 3, 3), padding="same", algo=route)
+    except ValueError as err:  # a route may refuse a call; it must say so
+        assert "cannot run" in str(err)
+    else:
+        assert e["route"] == route and route in e["reason"]
+
+
+def test_naive_route_is_last_and_accepts_everything():
+    names = _core.route_names()
+    assert names[-1] == "naive"
+    assert convbp.explain((1, 1, 1, 1), (1, 1, 1, 1), algo="naive")["route"] == "naive"
+
+
+def test_threads_roundtrip(threads):
+    convbp.set_num_threads(1)
+    assert convbp.get_num_threads() == 1
+    assert convbp.config()["threads"] == 1
+    convbp.set_num_threads(threads)
+    assert convbp.get_num_threads() == threads
+
+
+def test_peak_gflops_is_positive():
+    assert convbp.peak_gflops(1, seconds=0.01) > 0
+
+
+def _python_m(*args, timeout=120):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT)] + os.environ.get("PYTHONPATH", "").split(os.pathsep)))
+    return subprocess.run([sys.executable, "-m", "convbp", *args], capture_output=True, text=True, env=env,
+                          timeout=timeout, cwd=ROOT)
+
+
+def test_python_m_convbp_check_quick():
+    r = _python_m("check", "--quick")
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert any(re.search(r"\bfwd\b.*float32.*\bauto\b.*\bok\b", ln) for ln in lines)
+    for pass_ in _check.PASSES:
+        for dtype in ("float32", "float64"):
+            assert re.search(rf"{dtype}\s+{pass_}\s+\d\.\d+e[-+]\d+", r.stdout), (dtype, pass_)
+    assert re.search(r"(\d+)/\1 checks passed", r.stdout)
+
+
+def test_python_m_convbp_usage_and_config():
+    r = _python_m("--help")
+    assert r.returncode == 0 and "check" in r.stdout
+    r = _python_m("nonsense")
+    assert r.returncode == 2 and "unknown command" in r.stderr
+    r = _python_m("config")
+    assert r.returncode == 0 and convbp.__version__ in r.stdout
+    r = _python_m("check", "--help")
+    assert r.returncode == 0 and "--quick" in r.stdout
+
+
+def test_readme_example_runs():
+    """The README's example, as written there."""
+    text = (REPO / "README.md").read_text()
+    block = re.search(r"```python\n(import numpy as np\nimport convbp\n.*?)```", text, re.S)
+    assert block, "README example not found"
+    exec(compile(block.group(1), "README.md", "exec"), {})

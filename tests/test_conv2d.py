@@ -1,0 +1,134 @@
+"""Every pass of the compiled conv2d kernels against the float64 reference.
+
+The grid: the shapes of ``python -m convbp check`` plus more odd ones (prime sizes,
+stride > kernel, dilated kernel as large as the padded input, asymmetric padding,
+padding larger than the kernel and than the input, groups, depthwise with channel
+multipliers, 1x1, kernel = input, batch 0) and every padding string with even and
+odd total padding and stride > 1. Each (case, pass, dtype, algo) is one test; algo
+runs over "auto" and every route ``_core.route_names()`` lists. The error measure and
+its bound are ``convbp._check``'s (relative to sum|terms|, Higham's gamma_n).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import convbp
+from convbp import _args, _check, reference as ref
+from convbp._check import Case
+
+from conftest import ALGOS, record_error
+
+# (H, R, stride, dilation) pairs for the H and W axes: "same" then needs an even
+# total padding on one axis and an odd one on the other (or a clamped negative total).
+_STRING_GEOMS = [
+    ((9, 3, 2, 1), (9, 4, 2, 1)),      # same: 2 (even) / 3 (odd)
+    ((10, 2, 3, 1), (12, 3, 3, 2)),    # same: 1 (odd) / 2 (even), stride 3, dilation 2
+    ((8, 3, 1, 1), (7, 2, 1, 3)),      # stride 1: 2 / 3
+    ((10, 1, 4, 1), (6, 2, 5, 1)),     # stride > kernel: total clamps to 0 / 1
+]
+STRING_CASES = [
+    Case(f"{mode}-H{H}R{R}s{sh}d{dh}-W{W}S{S}s{sw}d{dw}", (2, 3, H, W), (4, 3, R, S),
+         stride=(sh, sw), padding=mode, dilation=(dh, dw))
+    for mode in _args.PADDING_STRINGS for (H, R, sh, dh), (W, S, sw, dw) in _STRING_GEOMS
+]
+
+EXTRA_CASES = [
+    Case("primes-7x11-k5x3", (1, 3, 7, 11), (5, 3, 5, 3), stride=(2, 3)),
+    Case("stride>kernel-padded", (2, 2, 13, 11), (3, 2, 1, 2), stride=(4, 5), padding=(1, 2)),
+    Case("dilated-kernel=padded-input", (1, 2, 9, 7), (2, 2, 3, 3), dilation=(4, 3)),
+    Case("asym-padding", (2, 3, 9, 10), (4, 3, 3, 2), stride=(2, 1), padding=(0, 3, 2, 1)),
+    Case("pad>input", (2, 3, 4, 4), (2, 3, 3, 3), padding=(5, 5), dilation=(1, 2)),
+    Case("pad-only-bottom-right", (1, 2, 6, 6), (2, 2, 3, 3), stride=2, padding=(0, 4, 0, 4)),
+    Case("groups-rect-kernel", (2, 4, 12, 8), (6, 2, 1, 3), stride=(1, 3), padding=(0, 0, 1, 1),
+         dilation=(1, 2), groups=2),
+    Case("groups-4-of-8", (1, 8, 7, 6), (12, 2, 2, 3), padding=(1, 0, 2, 1), groups=4),
+    Case("depthwise", (2, 5, 8, 8), (5, 1, 3, 3), padding=1, groups=5),
+    Case("depthwise-x3-strided", (1, 5, 13, 11), (15, 1, 3, 3), stride=2, padding="same", dilation=2, groups=5),
+    Case("1x1-strided-groups", (2, 4, 7, 7), (6, 2, 1, 1), stride=2, groups=2),
+    Case("1x1-padded", (1, 3, 4, 5), (2, 3, 1, 1), padding=1),
+    Case("all-ones", (1, 1, 1, 1), (1, 1, 1, 1)),
+    Case("kernel=input-groups", (3, 4, 3, 6), (2, 2, 3, 6), groups=2),
+    Case("batch-0-valid", (0, 3, 5, 5), (2, 3, 5, 5)),
+    Case("tall-thin", (1, 2, 31, 1), (3, 2, 4, 1), stride=(3, 1), padding="same"),
+    Case("long-bwd-weight", (8, 2, 40, 40), (3, 2, 3, 3), padding=1),
+]
+
+GRID = [c for c in _check.CASES if c.dims == 2] + EXTRA_CASES + STRING_CASES
+_ids = lambda c: c.name
+
+
+def test_string_grid_has_even_and_odd_same_padding():
+    """The padding-string cases really cover both parities of the 'same' total, each
+    with a stride > 1 on that axis."""
+    seen = set()
+    for c in STRING_CASES:
+        if c.padding in ("same", "same_lower"):
+            p = c.params()
+            seen.add(((p.pad_top + p.pad_bottom) % 2, p.stride_h > 1))
+            seen.add(((p.pad_left + p.pad_right) % 2, p.stride_w > 1))
+    assert {(0, True), (1, True)} <= seen
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("pass_", ["fwd", "bwd_data", "bwd_weight"])
+@pytest.mark.parametrize("case", GRID, ids=_ids)
+def test_pass_matches_reference(check, case, pass_, dtype, algo):
+    check(case, pass_, dtype, algo)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", GRID, ids=_ids)
+def test_bias_matches_reference(check, case, dtype):
+    check(case, "bias", dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", [c for c in GRID if c.name in ("basic-3x3", "groups-3", "pad>input", "batch-0")],
+                         ids=_ids)
+def test_forward_without_bias(case, dtype):
+    d = _check.make_inputs(case, dtype)
+    y = convbp.conv2d(d["x"], d["w"], None, **case.conv)
+    want = ref.conv2d(d["x"], d["w"], **case.conv)
+    mag = ref.conv2d(np.abs(d["x"]), np.abs(d["w"]), **case.conv)
+    err = _check.rel_error(y, want, mag)
+    assert y.dtype == np.dtype(dtype) and y.shape == want.shape
+    assert err <= _check.tolerance(dtype, _check.n_terms(case, "fwd"))
+    # without a bias, outputs whose window lies wholly in the padding are exactly 0
+    assert np.array_equal(y[mag == 0], np.zeros(int(np.sum(mag == 0)), dtype))
+
+
+NEED_SUBSETS = [s for k in range(4) for s in itertools.combinations(("input", "weight", "bias"), k)]
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("need", NEED_SUBSETS, ids=lambda s: "+".join(s) or "none")
+@pytest.mark.parametrize("case", [c for c in GRID if c.name in ("groups-3", "asym-pad>kernel", "batch-0",
+                                                                "same-even-s2")], ids=_ids)
+def test_combined_backward_every_need_subset(case, need, dtype, algo):
+    d = _check.make_inputs(case, dtype)
+    gi, gw, gb = convbp.conv2d_backward(d["x"], d["w"], d["dy"], **case.conv, need=need, algo=algo)
+    got = {"input": gi, "weight": gw, "bias": gb}
+    passes = {"input": "bwd_data", "weight": "bwd_weight", "bias": "bias"}
+    for name, g in got.items():
+        if name not in need:
+            assert g is None, f"{name} not asked for but returned"
+            continue
+        want, mag = _check.run_reference(case, passes[name], d)
+        assert g.dtype == np.dtype(dtype) and g.flags.c_contiguous and g.shape == want.shape
+        err = _check.rel_error(g, want, mag)
+        record_error(dtype, passes[name], err, f"conv2d_backward {case.describe()}")
+        assert err <= _check.tolerance(dtype, _check.n_terms(case, passes[name])), (name, err)
+
+
+def test_combined_backward_need_as_single_string():
+    case = _check.CASES[0]
+    d = _check.make_inputs(case, "float64")
+    gi, gw, gb = convbp.conv2d_backward(d["x"], d["w"], d["dy"], **case.conv, need="weight")
+    assert gi is None and gb is None
+    np.testing.assert_array_equal(gw, convbp.conv2d_backward_weight(d["x"], d["dy"], d["w"].shape, **case.conv))

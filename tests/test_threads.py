@@ -1,0 +1,124 @@
+"""Threads: calls from many Python threads at once (the GIL is released inside the
+kernels) give the serial results bit for bit; every thread count gives correct
+results; the same call with the same thread count is bit-identical."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import convbp
+from convbp import _check
+from convbp._check import Case
+
+from conftest import ALGOS
+
+CASES = [
+    Case("thr-2d", (4, 8, 16, 15), (8, 4, 3, 3), stride=(1, 2), padding="same", groups=2),
+    Case("thr-2d-strided", (3, 6, 13, 17), (9, 6, 4, 2), stride=3, padding=(2, 1, 0, 3), dilation=(1, 2)),
+    Case("thr-1d", (4, 8, 101), (16, 8, 5), stride=2, padding="full"),
+]
+PASSES = _check.PASSES
+
+
+def _run_all(data):
+    """Every pass of every case: {(case, pass): result}."""
+    return {(c.name, p): _check.run_api(c, p, data[c.name]) for c in CASES for p in PASSES}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return {c.name: _check.make_inputs(c, "float32", seed=11) for c in CASES}
+
+
+def test_concurrent_python_threads_match_serial(data, threads):
+    serial = _run_all(data)
+    n_threads, rounds = 8, 3
+    results = [[] for _ in range(n_threads)]
+    errors = []
+    start = threading.Barrier(n_threads)
+
+    def worker(i):
+        try:
+            start.wait()
+            for _ in range(rounds):
+                results[i].append(_run_all(data))
+        except Exception as e:  # reported below; an exception must not vanish in a thread
+            errors.append(e)
+
+    ts = [threading.Thread(target=worker, args=(i,)) for i in range(n_threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors, errors
+    for i, per_thread in enumerate(results):
+        assert len(per_thread) == rounds
+        for got in per_thread:
+            for key, want in serial.items():
+                np.testing.assert_array_equal(got[key], want, err_msg=f"thread {i} {key}")
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_every_thread_count_is_correct_and_repeatable(check, threads, n, dtype, algo):
+    convbp.set_num_threads(n)
+    assert convbp.get_num_threads() == n
+    for case in CASES:
+        d = _check.make_inputs(case, dtype, seed=3)
+        for p in PASSES:
+            if p == "bias" and algo != "auto":
+                continue
+            check(case, p, dtype, algo, data=d)
+            first = _check.run_api(case, p, d, algo)
+            np.testing.assert_array_equal(_check.run_api(case, p, d, algo), first, err_msg=f"{case.name} {p}")
+
+
+def test_thread_count_is_process_wide(threads):
+    seen = []
+    convbp.set_num_threads(1)
+    t = threading.Thread(target=lambda: seen.append(convbp.get_num_threads()))
+    t.start()
+    t.join()
+    assert seen == [1]
+    convbp.set_num_threads(2)
+    t = threading.Thread(target=lambda: seen.append(convbp.get_num_threads()))
+    t.start()
+    t.join()
+    assert seen == [1, 2]
+
+
+def test_changing_threads_during_calls_stays_correct(data, threads):
+    """One thread flips the thread count while others compute: no crash, results
+    within the bound (bit-identity across counts is not promised)."""
+    stop = threading.Event()
+    errors = []
+
+    def flipper():
+        n = 1
+        while not stop.is_set():
+            convbp.set_num_threads(n)
+            n = 3 - n
+
+    def worker():
+        try:
+            for case in CASES:
+                for p in PASSES:
+                    r = _check.check_pass(case, p, "float32", data=data[case.name])
+                    assert r.ok, (case.name, p, r.err, r.tol)
+        except Exception as e:
+            errors.append(e)
+
+    f = threading.Thread(target=flipper)
+    ws = [threading.Thread(target=worker) for _ in range(4)]
+    f.start()
+    for w in ws:
+        w.start()
+    for w in ws:
+        w.join()
+    stop.set()
+    f.join()
+    assert not errors, errors
