@@ -10,12 +10,10 @@ from ._version import __version__
 
 
 def set_num_threads(n: int) -> None:
-    """Set the number of OpenMP threads every convbp call uses (process-wide)."""
+    """Set the number of OpenMP threads every convbp call uses (process-wide), 1 <= n <= 1024."""
     n = _args.as_int(n, "n")
-    if n < 1:
-        raise ValueError(f"set_num_threads: n={n} must be >= 1")
-    if n > 2**31 - 1:  # the C++ side takes an int; say so instead of pybind11's overload error
-        raise ValueError(f"set_num_threads: n={n} must be < 2**31")
+    if not 1 <= n <= 1024:  # the C++ bound (kMaxThreads); checked here before the int conversion
+        raise ValueError(f"set_num_threads: n={n} must be in [1, 1024]")
     _core.set_num_threads(n)
 
 

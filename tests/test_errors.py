@@ -130,9 +130,10 @@ TABLE = [
     ("need-int", lambda: all2(need=5), TypeError, r"need must be a sequence .*got 5"),
     ("need-1d", lambda: convbp.conv1d_backward(X1, W1, DY1, groups=2, need=["weights"]), ValueError, r"need contains \['weights'\]"),
     # runtime
-    ("threads-0", lambda: convbp.set_num_threads(0), ValueError, r"n=0 must be >= 1"),
-    ("threads-negative", lambda: convbp.set_num_threads(-3), ValueError, r"n=-3 must be >= 1"),
+    ("threads-0", lambda: convbp.set_num_threads(0), ValueError, r"n=0 must be in \[1, 1024\]"),
+    ("threads-negative", lambda: convbp.set_num_threads(-3), ValueError, r"n=-3 must be in \[1, 1024\]"),
     ("threads-huge", lambda: convbp.set_num_threads(2**40), ValueError, r"n=1099511627776"),
+    ("threads-too-many", lambda: convbp.set_num_threads(10**6), ValueError, r"n=1000000 must be in \[1, 1024\]"),
     ("threads-float", lambda: convbp.set_num_threads(1.5), TypeError, r"n must be an int, got 1.5"),
     ("explain-pass", lambda: convbp.explain(X.shape, W.shape, groups=2, pass_="bias"), ValueError, r"pass_='bias'"),
     ("explain-dtype", lambda: convbp.explain(X.shape, W.shape, groups=2, dtype="float16"), ValueError, r"dtype='float16'"),
@@ -176,7 +177,7 @@ CORE = [
     ("bwd-bias-int", lambda: _core.backward_bias(DY.astype(np.int32)), r"grad_output must be a C-contiguous"),
     ("bwd-bias-strided", lambda: _core.backward_bias(DY[:, :, ::2]), r"grad_output must be a C-contiguous"),
     ("explain-pass", lambda: _core.explain(P, "bwd", "float32"), r"pass='bwd'"),
-    ("set-threads", lambda: _core.set_num_threads(0), r"n=0 must be >= 1"),
+    ("set-threads", lambda: _core.set_num_threads(0), r"n=0 must be in \[1, 1024\]"),
 ]
 
 

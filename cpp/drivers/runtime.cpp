@@ -22,7 +22,11 @@ std::atomic<int>& thread_setting() {
 int num_threads() { return thread_setting().load(std::memory_order_relaxed); }
 
 void set_num_threads(int n) {
-  if (n < 1) throw std::invalid_argument("set_num_threads: n=" + std::to_string(n) + " must be >= 1");
+  // The upper bound keeps a typo (say 10**6) from asking OpenMP for a million
+  // threads, which aborts the process instead of raising.
+  if (n < 1 || n > kMaxThreads)
+    throw std::invalid_argument("set_num_threads: n=" + std::to_string(n) + " must be in [1, " +
+                                std::to_string(kMaxThreads) + "]");
   thread_setting().store(n, std::memory_order_relaxed);
 }
 

@@ -8,8 +8,9 @@ namespace convbp {
 // Threads used by every parallel region of convbp. Starts at OMP_NUM_THREADS (or the
 // OpenMP default) and is process-wide, unlike omp_set_num_threads, which only sets
 // the calling thread's value: calls made from other Python threads see it too.
+constexpr int kMaxThreads = 1024;
 int num_threads();
-void set_num_threads(int n);  // throws std::invalid_argument if n < 1
+void set_num_threads(int n);  // throws std::invalid_argument unless 1 <= n <= kMaxThreads
 
 enum class Isa { Generic = 0, Avx2 = 1, Avx512 = 2 };
 const char* isa_name(Isa isa);
