@@ -185,3 +185,24 @@ def test_bad_arguments_are_named():
         nn.Linear(5, 3)(np.zeros((2, 4), np.float32))
     with pytest.raises(RuntimeError, match="before forward"):
         nn.ReLU().backward(np.zeros(3))
+
+
+def test_nan_propagates_like_pytorch():
+    x = np.array([[np.nan, -1.0, 2.0, 0.5]], np.float32)
+    for layer in (nn.ReLU(), nn.LeakyReLU(), nn.Sigmoid(), nn.Tanh()):
+        y = layer(x)
+        assert np.isnan(y[0, 0]) and not np.isnan(y[0, 1:]).any(), type(layer).__name__
+    y = nn.MaxPool1d(2)(x[None])
+    assert np.isnan(y[0, 0, 0]) and y[0, 0, 1] == 2.0
+
+
+def test_modules_deepcopy_and_pickle():
+    import copy
+    import pickle
+    nn.init.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8, 2))
+    x = np.random.default_rng(0).standard_normal((2, 1, 4, 4)).astype(np.float32)
+    for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        np.testing.assert_array_equal(clone(x), m(x))
+        assert clone[0].weight is not m[0].weight
+        assert [n for n, _ in clone.named_parameters()] == [n for n, _ in m.named_parameters()]

@@ -21,9 +21,8 @@ class ReLU(Module):
 
     def forward(self, x):
         x = _float_input(x, "ReLU")
-        mask = x > 0
-        self._ctx = mask
-        return np.where(mask, x, x.dtype.type(0))
+        self._ctx = x > 0
+        return np.maximum(x, x.dtype.type(0))     # NaN stays NaN, as in PyTorch
 
     def backward(self, grad_output):
         mask = self._saved()
