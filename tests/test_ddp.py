@@ -9,11 +9,15 @@ import sys
 import numpy as np
 import pytest
 
+import convbp
+
 torch = pytest.importorskip("torch")
 import torch.distributed as dist  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+# Subprocesses import the convbp this test imported (the source tree in a dev build,
+# site-packages after pip install), not whatever the source tree holds.
+CONVBP_PATH = os.path.dirname(os.path.dirname(os.path.abspath(convbp.__file__)))
 TIMEOUT_S = 240
 
 pytestmark = pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()),
@@ -27,7 +31,7 @@ def _free_port() -> int:
 
 
 def _start(rank, world, port, out):
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    env = dict(os.environ, PYTHONPATH=CONVBP_PATH + os.pathsep + os.environ.get("PYTHONPATH", ""),
                GLOO_SOCKET_IFNAME="lo", OMP_NUM_THREADS="1")
     cmd = [sys.executable, os.path.join(HERE, "ddp_worker.py"), "--rank", str(rank),
            "--world-size", str(world), "--port", str(port), "--out", str(out)]

@@ -8,10 +8,14 @@ import sys
 import numpy as np
 import pytest
 
+import convbp
 from convbp import nn, optim
 
 pytest.importorskip("sklearn")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Subprocesses import the convbp this test imported (the source tree in a dev build,
+# site-packages after pip install), not whatever the source tree holds.
+CONVBP_PATH = os.path.dirname(os.path.dirname(os.path.abspath(convbp.__file__)))
 
 
 def test_short_training_run_learns_digits():
@@ -46,7 +50,7 @@ def test_short_training_run_learns_digits():
 
 def test_example_loss_curve_matches_pytorch():
     pytest.importorskip("torch")
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=CONVBP_PATH + os.pathsep + os.environ.get("PYTHONPATH", ""))
     r = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "train_digits.py"), "--epochs", "1",
                         "--compare-torch", "--compare-steps", "30", "--threads", "1", "--no-progress"],
                        capture_output=True, text=True, env=env, timeout=300)

@@ -9,12 +9,17 @@ import sys
 import numpy as np
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import convbp
+
+# Subprocesses import the convbp this test imported (the source tree in a dev build,
+# site-packages after pip install), not whatever the source tree holds.
+CONVBP_PATH = os.path.dirname(os.path.dirname(os.path.abspath(convbp.__file__)))
 
 
 def _run_python(code: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    env = dict(os.environ, PYTHONPATH=CONVBP_PATH + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                          cwd=CONVBP_PATH)   # "-c" puts the cwd first on sys.path
 
 
 def test_import_convbp_never_imports_torch():
