@@ -6,21 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._util import float_array
 from .module import Module
-
-
-def _float_input(x, name: str) -> np.ndarray:
-    x = np.asarray(x)
-    if x.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name} expects a float32 or float64 array, got dtype {x.dtype}")
-    return x
 
 
 class ReLU(Module):
     """max(s, 0); theta'(s) = 1 where s > 0, else 0 (PyTorch's choice at s = 0)."""
 
     def forward(self, x):
-        x = _float_input(x, "ReLU")
+        x = float_array(x, "ReLU")
         self._ctx = x > 0
         return np.maximum(x, x.dtype.type(0))     # NaN stays NaN, as in PyTorch
 
@@ -38,7 +32,7 @@ class LeakyReLU(Module):
         self.negative_slope = float(negative_slope)
 
     def forward(self, x):
-        x = _float_input(x, "LeakyReLU")
+        x = float_array(x, "LeakyReLU")
         mask = x > 0
         self._ctx = mask
         return np.where(mask, x, x * x.dtype.type(self.negative_slope))
@@ -56,7 +50,7 @@ class Sigmoid(Module):
     """y = 1 / (1 + exp(-s)); theta'(s) = y (1 - y), from the cached output."""
 
     def forward(self, x):
-        x = _float_input(x, "Sigmoid")
+        x = float_array(x, "Sigmoid")
         # exp of a non-positive number only: no overflow for large |s|.
         e = np.exp(-np.abs(x))
         y = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
@@ -72,7 +66,7 @@ class Tanh(Module):
     """y = tanh(s); theta'(s) = 1 - y^2, from the cached output."""
 
     def forward(self, x):
-        y = np.tanh(_float_input(x, "Tanh"))
+        y = np.tanh(float_array(x, "Tanh"))
         self._ctx = y
         return y
 

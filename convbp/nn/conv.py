@@ -12,16 +12,8 @@ import numpy as np
 
 from .. import conv1d, conv1d_backward, conv2d, conv2d_backward
 from . import init
-from .module import Module, Parameter, _check_float_dtype
-
-
-def _ntuple(v, n: int, name: str) -> tuple:
-    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        return (int(v),) * n
-    if isinstance(v, (tuple, list)) and len(v) == n and all(
-            isinstance(e, (int, np.integer)) and not isinstance(e, bool) for e in v):
-        return tuple(int(e) for e in v)
-    raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {v!r}")
+from ._util import check_float_dtype, ntuple
+from .module import Module, Parameter
 
 
 class _ConvNd(Module):
@@ -42,12 +34,12 @@ class _ConvNd(Module):
             raise ValueError(f"padding_mode={padding_mode!r}: convbp.nn convolutions pad with zeros only "
                              "(convbp.torch's drop-ins accept every PyTorch padding_mode)")
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
-        self.kernel_size = _ntuple(kernel_size, n, "kernel_size")
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size")
         if min(self.kernel_size) < 1:
             raise ValueError(f"kernel_size must be >= 1, got {kernel_size!r}")
         self.stride, self.dilation = stride, dilation
         self.padding, self.padding_mode, self.algo = padding, padding_mode, algo
-        dt = _check_float_dtype(dtype)
+        dt = check_float_dtype(dtype)
         # PyTorch's weight layout (K, C/groups, *kernel).
         self.weight = Parameter(np.empty((self.out_channels, self.in_channels // self.groups)
                                          + self.kernel_size, dt))

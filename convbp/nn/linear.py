@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import init
-from .module import Module, Parameter, _check_float_dtype
+from ._util import check_float_dtype
+from .module import Module, Parameter
 
 
 class Linear(Module):
@@ -30,7 +31,7 @@ class Linear(Module):
         for name, v in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
-        dt = _check_float_dtype(dtype)
+        dt = check_float_dtype(dtype)
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dt))
         self.bias = Parameter(np.empty(self.out_features, dt)) if bias else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._util import float_array
 from .module import Module
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -16,13 +17,6 @@ def _check_reduction(reduction: str) -> str:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction={reduction!r} is not one of {_REDUCTIONS}")
     return reduction
-
-
-def _float_input(x, name):
-    x = np.asarray(x)
-    if x.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name} must be a float32 or float64 array, got dtype {x.dtype}")
-    return x
 
 
 class _Loss(Module):
@@ -65,7 +59,7 @@ class CrossEntropyLoss(_Loss):
     """
 
     def forward(self, input, target):
-        z = _float_input(input, "input")
+        z = float_array(input, "input")
         t = np.asarray(target)
         if z.ndim < 2:
             raise ValueError(f"input must be (N, C) or (N, C, d1, ...) logits, got shape {z.shape}")
@@ -101,8 +95,8 @@ class MSELoss(_Loss):
     backward(grad_output=1): dL/d(input) = 2 (input - target) / count for "mean"."""
 
     def forward(self, input, target):
-        x = _float_input(input, "input")
-        y = _float_input(target, "target")
+        x = float_array(input, "input")
+        y = float_array(target, "target")
         if x.shape != y.shape:
             raise ValueError(f"input has shape {x.shape} but target has shape {y.shape}")
         if x.dtype != y.dtype:

@@ -10,19 +10,11 @@ maps the sensitivity of its output to the sensitivity of its input.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
 import numpy as np
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt not in _FLOAT_DTYPES:
-        raise TypeError(f"{name} must be float32 or float64, got {dt}")
-    return dt
-
+from ._util import check_float_dtype
 
 class Parameter:
     """A trainable array: ``.data`` (the value, a NumPy array) and ``.grad`` (None until
@@ -35,7 +27,7 @@ class Parameter:
 
     def __init__(self, data, requires_grad: bool = True):
         data = np.asarray(data)
-        _check_float_dtype(data.dtype, "Parameter data dtype")
+        check_float_dtype(data.dtype, "Parameter data dtype")
         self.data = np.ascontiguousarray(data)
         self.grad: Optional[np.ndarray] = None
         self.requires_grad = bool(requires_grad)
@@ -183,7 +175,7 @@ class Module:
     def to(self, dtype) -> "Module":
         """Cast every parameter to ``dtype`` (float32 or float64) in place; gradients are
         dropped. Returns self."""
-        dt = _check_float_dtype(dtype)
+        dt = check_float_dtype(dtype)
         for p in self.parameters():
             if p.data.dtype != dt:
                 p.data = p.data.astype(dt)

@@ -10,16 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ._util import float_array, ntuple
 from .module import Module
-
-
-def _pair(v, n: int, name: str) -> tuple:
-    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        return (int(v),) * n
-    if isinstance(v, (tuple, list)) and len(v) == n and all(
-            isinstance(e, (int, np.integer)) and not isinstance(e, bool) for e in v):
-        return tuple(int(e) for e in v)
-    raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {v!r}")
 
 
 def _out_size(size, k, s, p, d, ceil_mode) -> int:
@@ -46,10 +38,10 @@ class _Pool(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         super().__init__()
         n = self._nd
-        self.kernel_size = _pair(kernel_size, n, "kernel_size")
-        self.stride = self.kernel_size if stride is None else _pair(stride, n, "stride")
-        self.padding = _pair(padding, n, "padding")
-        self.dilation = _pair(dilation, n, "dilation")
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size")
+        self.stride = self.kernel_size if stride is None else ntuple(stride, n, "stride")
+        self.padding = ntuple(padding, n, "padding")
+        self.dilation = ntuple(dilation, n, "dilation")
         self.ceil_mode = bool(ceil_mode)
         if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
             raise ValueError(f"kernel_size={kernel_size!r}, stride={stride!r} and dilation={dilation!r} "
@@ -91,20 +83,13 @@ class _Pool(Module):
                 + (", ceil_mode=True" if self.ceil_mode else ""))
 
 
-def _float_input(x, name):
-    x = np.asarray(x)
-    if x.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name} expects a float32 or float64 array, got dtype {x.dtype}")
-    return x
-
-
 class MaxPool2d(_Pool):
     """Max over each window; padding reads as -inf. x (N, C, H, W) -> (N, C, P, Q).
     Backward sends each output's gradient to the first maximal element of its window
     (row-major order, as PyTorch), adding where windows overlap."""
 
     def forward(self, x):
-        x = _float_input(x, type(self).__name__)
+        x = float_array(x, type(self).__name__)
         size, k, s, p, d, out = self._geometry(x.shape)
         x4 = x.reshape(x.shape[:2] + size)
         xp = self._pad(x4, size, k, s, p, d, out, -np.inf)
@@ -153,7 +138,7 @@ class AvgPool2d(_Pool):
         return np.outer(counts[0], counts[1])
 
     def forward(self, x):
-        x = _float_input(x, type(self).__name__)
+        x = float_array(x, type(self).__name__)
         size, k, s, p, d, out = self._geometry(x.shape)
         x4 = x.reshape(x.shape[:2] + size)
         xp = self._pad(x4, size, k, s, p, d, out, 0)
