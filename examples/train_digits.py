@@ -8,6 +8,10 @@ mini-batches in the same order with the same optimizer, so its loss curve should
 equal convbp's to float32 rounding over the first steps (rounding differences grow
 slowly after that, as in any chaotic iteration). Prints a progress bar per epoch,
 the time per epoch of both, the loss-curve match and the final test accuracy.
+
+Timing note: on a machine busier than its core count, OpenMP threads that spin
+while waiting (libgomp's default) slow both frameworks down badly; ``--threads 1``
+or ``OMP_WAIT_POLICY=passive`` give steadier epoch times there.
 """
 
 from __future__ import annotations
