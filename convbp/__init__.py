@@ -32,3 +32,13 @@ __all__ = [
     "conv2d", "conv2d_backward", "conv2d_backward_bias", "conv2d_backward_input", "conv2d_backward_weight",
     "config", "explain", "get_num_threads", "peak_gflops", "set_num_threads", "show_config",
 ]
+
+
+def __getattr__(name):
+    # convbp.nn (layers) and convbp.optim (optimizers) load on first use, so that
+    # `import convbp` stays as light as the functional API. convbp.torch is never
+    # loaded from here: it imports torch, so it must be imported explicitly.
+    if name in ("nn", "optim"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'convbp' has no attribute {name!r}")

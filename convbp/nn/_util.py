@@ -1,0 +1,33 @@
+"""Argument checks shared by the layers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """``dtype`` as a NumPy dtype if it is float32 or float64, else TypeError."""
+    dt = np.dtype(dtype)
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be float32 or float64, got {dt}")
+    return dt
+
+
+def float_array(x, name: str) -> np.ndarray:
+    """``x`` as an ndarray (no copy when it is one) of float32 or float64, else TypeError."""
+    x = np.asarray(x)
+    if x.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{name} expects a float32 or float64 array, got dtype {x.dtype}")
+    return x
+
+
+def ntuple(v, n: int, name: str) -> tuple:
+    """An int repeated ``n`` times, or a tuple/list of ``n`` ints, as a tuple of ints."""
+    is_int = lambda e: isinstance(e, (int, np.integer)) and not isinstance(e, bool)  # noqa: E731
+    if is_int(v):
+        return (int(v),) * n
+    if isinstance(v, (tuple, list)) and len(v) == n and all(is_int(e) for e in v):
+        return tuple(int(e) for e in v)
+    raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {v!r}")

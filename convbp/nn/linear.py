@@ -1,0 +1,77 @@
+"""Linear: the fully connected layer of shared/seeds 000.
+
+The seed writes s = W^T x (eq. 5) with W of shape (in, out); we store PyTorch's
+weight (out, in) = W^T, so for a batch of rows x (N, in):
+
+    forward   y  = x weight^T + bias                     (eq. 5, plus bias)
+    backward  dW = dy^T x        (eq. 7: de/dW = x delta^T, transposed to our layout)
+              db = sum_n dy
+              dx = dy weight     (eq. 8 before the activation's theta' factor, which the
+                                  activation layer applies)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import init
+from ._util import check_float_dtype
+from .module import Module, Parameter
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias; weight (out_features, in_features), bias (out_features,).
+
+    forward: x (*, in_features) of the parameters' dtype -> y (*, out_features);
+    backward: dy (*, out_features) -> dx (*, in_features).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=np.float32):
+        super().__init__()
+        for name, v in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        dt = check_float_dtype(dtype)
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dt))
+        self.bias = Parameter(np.empty(self.out_features, dt)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self, generator=None) -> None:
+        """PyTorch's default init: U(-1/sqrt(in_features), 1/sqrt(in_features))."""
+        init.default_layer_init_(self.weight, self.bias, generator)
+
+    def forward(self, x):
+        x = np.asarray(x)
+        w = self.weight.data
+        if x.dtype != w.dtype:
+            raise TypeError(f"x has dtype {x.dtype} but weight has dtype {w.dtype}: convbp never casts; "
+                            "convert one of them explicitly")
+        if x.ndim < 1 or x.shape[-1] != self.in_features:
+            raise ValueError(f"Linear({self.in_features}, {self.out_features}) expects x of shape "
+                             f"(*, {self.in_features}), got {x.shape}")
+        x2 = x.reshape(-1, self.in_features)
+        y = x2 @ w.T
+        if self.bias is not None:
+            y += self.bias.data
+        self._ctx = x2
+        return y.reshape(x.shape[:-1] + (self.out_features,))
+
+    def backward(self, grad_output):
+        x2 = self._saved()
+        dy = np.asarray(grad_output)
+        if dy.shape[-1:] != (self.out_features,) or dy.size != x2.shape[0] * self.out_features:
+            raise ValueError(f"grad_output of shape {dy.shape} does not match this Linear's output "
+                             f"(*, {self.out_features}) for {x2.shape[0]} rows")
+        if dy.dtype != x2.dtype:
+            raise TypeError(f"grad_output has dtype {dy.dtype} but the forward input had {x2.dtype}")
+        dy2 = dy.reshape(-1, self.out_features)
+        if self.weight.requires_grad:
+            self.weight.accumulate_grad(dy2.T @ x2)                 # eq. 7
+        if self.bias is not None and self.bias.requires_grad:
+            self.bias.accumulate_grad(dy2.sum(axis=0))
+        dx = dy2 @ self.weight.data                                 # eq. 8 (W delta)
+        return dx.reshape(dy.shape[:-1] + (self.in_features,))
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

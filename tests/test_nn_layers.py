@@ -1,0 +1,208 @@
+"""Every convbp.nn layer: backward against central finite differences (float64) and
+forward/backward against PyTorch (float32 and float64, same weights)."""
+
+import numpy as np
+import pytest
+
+from convbp import nn
+
+# (id, convbp layer factory, torch layer factory (gets torch.nn), input shape)
+LAYERS = [
+    ("conv2d", lambda: nn.Conv2d(3, 4, 3), lambda t: t.Conv2d(3, 4, 3), (2, 3, 6, 5)),
+    ("conv2d-all-args", lambda: nn.Conv2d(4, 6, (3, 2), stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2),
+     lambda t: t.Conv2d(4, 6, (3, 2), stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2), (2, 4, 7, 6)),
+    ("conv2d-nobias-same", lambda: nn.Conv2d(2, 3, (3, 4), padding="same", bias=False),
+     lambda t: t.Conv2d(2, 3, (3, 4), padding="same", bias=False), (1, 2, 5, 6)),
+    ("conv2d-depthwise", lambda: nn.Conv2d(3, 6, 3, groups=3, stride=2),
+     lambda t: t.Conv2d(3, 6, 3, groups=3, stride=2), (2, 3, 7, 7)),
+    ("conv1d", lambda: nn.Conv1d(3, 4, 3, stride=2, padding=1, dilation=2),
+     lambda t: t.Conv1d(3, 4, 3, stride=2, padding=1, dilation=2), (2, 3, 9)),
+    ("conv1d-groups", lambda: nn.Conv1d(4, 2, 2, groups=2, bias=False),
+     lambda t: t.Conv1d(4, 2, 2, groups=2, bias=False), (3, 4, 6)),
+    ("linear", lambda: nn.Linear(5, 3), lambda t: t.Linear(5, 3), (4, 5)),
+    ("linear-3d-nobias", lambda: nn.Linear(5, 3, bias=False), lambda t: t.Linear(5, 3, bias=False), (2, 3, 5)),
+    ("relu", nn.ReLU, lambda t: t.ReLU(), (3, 4, 5)),
+    ("leaky-relu", lambda: nn.LeakyReLU(0.2), lambda t: t.LeakyReLU(0.2), (3, 4, 5)),
+    ("sigmoid", nn.Sigmoid, lambda t: t.Sigmoid(), (3, 4, 5)),
+    ("tanh", nn.Tanh, lambda t: t.Tanh(), (3, 4, 5)),
+    ("maxpool2d", lambda: nn.MaxPool2d(2), lambda t: t.MaxPool2d(2), (2, 3, 6, 5)),
+    ("maxpool2d-overlap-pad", lambda: nn.MaxPool2d(3, stride=2, padding=1),
+     lambda t: t.MaxPool2d(3, stride=2, padding=1), (2, 2, 7, 6)),
+    ("maxpool2d-ceil", lambda: nn.MaxPool2d(2, ceil_mode=True), lambda t: t.MaxPool2d(2, ceil_mode=True),
+     (1, 2, 5, 7)),
+    ("maxpool2d-dilation", lambda: nn.MaxPool2d((2, 3), stride=(1, 2), dilation=2),
+     lambda t: t.MaxPool2d((2, 3), stride=(1, 2), dilation=2), (1, 2, 6, 9)),
+    ("maxpool1d", lambda: nn.MaxPool1d(3, stride=2, padding=1), lambda t: t.MaxPool1d(3, stride=2, padding=1),
+     (2, 3, 8)),
+    ("avgpool2d", lambda: nn.AvgPool2d(2), lambda t: t.AvgPool2d(2), (2, 3, 6, 5)),
+    ("avgpool2d-pad", lambda: nn.AvgPool2d(3, stride=2, padding=1),
+     lambda t: t.AvgPool2d(3, stride=2, padding=1), (2, 2, 7, 6)),
+    ("avgpool2d-exclude-pad-ceil", lambda: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True,
+                                                        count_include_pad=False),
+     lambda t: t.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), (1, 2, 6, 8)),
+    ("avgpool2d-divisor", lambda: nn.AvgPool2d((2, 3), stride=1, divisor_override=4),
+     lambda t: t.AvgPool2d((2, 3), stride=1, divisor_override=4), (1, 2, 4, 5)),
+    ("avgpool1d", lambda: nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True),
+     lambda t: t.AvgPool1d(3, stride=2, padding=1, ceil_mode=True), (2, 3, 8)),
+    ("flatten", nn.Flatten, lambda t: t.Flatten(), (2, 3, 4, 2)),
+    ("sequential", lambda: nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.Tanh(), nn.AvgPool2d(2), nn.Flatten(),
+                                         nn.Linear(12, 4), nn.Sigmoid()),
+     lambda t: t.Sequential(t.Conv2d(2, 3, 3, padding=1), t.Tanh(), t.AvgPool2d(2), t.Flatten(),
+                            t.Linear(12, 4), t.Sigmoid()), (2, 2, 4, 4)),
+]
+IDS = [c[0] for c in LAYERS]
+
+
+def _make(factory, dtype, seed=0):
+    nn.init.manual_seed(seed)
+    return factory().to(dtype)
+
+
+def _numeric_grad(f, a: np.ndarray, eps: float) -> np.ndarray:
+    """Central differences of the scalar f() with respect to every entry of a (in place)."""
+    g = np.zeros_like(a)
+    flat, gflat = a.reshape(-1), g.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + eps
+        fp = f()
+        flat[i] = old - eps
+        fm = f()
+        flat[i] = old
+        gflat[i] = (fp - fm) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("case", LAYERS, ids=IDS)
+def test_backward_matches_finite_differences(case):
+    _, factory, _, shape = case
+    rng = np.random.default_rng(1)
+    m = _make(factory, np.float64)
+    x = rng.standard_normal(shape)
+    y = m(x)
+    G = rng.standard_normal(y.shape)          # L = sum(G * m(x)), so dL/dy = G
+    m.zero_grad()
+    dx = m.backward(G)
+    assert dx.shape == x.shape and dx.dtype == np.float64
+    loss = lambda: float(np.sum(G * m(x)))  # noqa: E731
+    np.testing.assert_allclose(dx, _numeric_grad(loss, x, 1e-6), rtol=1e-6, atol=1e-7)
+    for name, p in m.named_parameters():
+        assert p.grad is not None and p.grad.shape == p.shape, name
+        np.testing.assert_allclose(p.grad, _numeric_grad(loss, p.data, 1e-6), rtol=1e-6, atol=1e-7,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", LAYERS, ids=IDS)
+def test_matches_pytorch(case, dtype):
+    torch = pytest.importorskip("torch")
+    _, factory, tfactory, shape = case
+    tdtype = torch.float32 if dtype == np.float32 else torch.float64
+    rng = np.random.default_rng(2)
+    m = _make(factory, dtype)
+    tm = tfactory(torch.nn).to(tdtype)
+    tm.load_state_dict({k: torch.from_numpy(v) for k, v in m.state_dict().items()})
+    x = rng.standard_normal(shape).astype(dtype)
+    xt = torch.from_numpy(x.copy()).requires_grad_(True)
+    y = m(x)
+    yt = tm(xt)
+    tol = dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    assert y.dtype == dtype and y.shape == tuple(yt.shape)
+    np.testing.assert_allclose(y, yt.detach().numpy(), **tol)
+    G = rng.standard_normal(y.shape).astype(dtype)
+    m.zero_grad()
+    dx = m.backward(G)
+    yt.backward(torch.from_numpy(G))
+    assert dx.dtype == dtype
+    np.testing.assert_allclose(dx, xt.grad.numpy(), **tol)
+    tparams = dict(tm.named_parameters())
+    assert set(tparams) == {n for n, _ in m.named_parameters()}
+    for name, p in m.named_parameters():
+        assert p.grad.dtype == dtype
+        np.testing.assert_allclose(p.grad, tparams[name].grad.numpy(), err_msg=name, **tol)
+
+
+def test_conv2d_layer_takes_every_conv2d_padding_form():
+    """Forms PyTorch's Conv2d lacks (4-tuple, "same" with stride 2, "full") go straight to
+    convbp.conv2d; finite differences check the backward."""
+    rng = np.random.default_rng(3)
+    for padding, stride in [((0, 2, 1, 0), 1), ("same", 2), ("full", 1), ("same_lower", 2), ("valid", 1)]:
+        m = _make(lambda: nn.Conv2d(2, 3, 3, stride=stride, padding=padding), np.float64)
+        x = rng.standard_normal((1, 2, 5, 4))
+        y = m(x)
+        G = rng.standard_normal(y.shape)
+        dx = m.backward(G)
+        loss = lambda: float(np.sum(G * m(x)))  # noqa: E731
+        np.testing.assert_allclose(dx, _numeric_grad(loss, x, 1e-6), rtol=1e-6, atol=1e-7, err_msg=str(padding))
+        np.testing.assert_allclose(m.weight.grad, _numeric_grad(loss, m.weight.data, 1e-6), rtol=1e-6, atol=1e-7)
+
+
+def test_gradients_accumulate_and_frozen_parameters_stay_none():
+    rng = np.random.default_rng(4)
+    m = _make(lambda: nn.Conv2d(2, 3, 3), np.float64)
+    x = rng.standard_normal((2, 2, 5, 5))
+    G = rng.standard_normal((2, 3, 3, 3))
+    m(x)
+    m.backward(G)
+    once = m.weight.grad.copy()
+    m(x)
+    m.backward(G)
+    np.testing.assert_allclose(m.weight.grad, 2 * once, rtol=1e-14)
+    m.zero_grad()
+    m.weight.requires_grad = False
+    m(x)
+    m.backward(G)
+    assert m.weight.grad is None and m.bias.grad is not None
+
+
+def test_parameter_dtype_is_kept_and_inputs_are_never_cast():
+    conv = nn.Conv2d(1, 2, 3)
+    lin = nn.Linear(4, 2)
+    assert conv.weight.dtype == np.float32 and lin.bias.dtype == np.float32
+    with pytest.raises(TypeError, match="dtype"):
+        conv(np.zeros((1, 1, 4, 4)))            # float64 input, float32 layer
+    with pytest.raises(TypeError, match="dtype"):
+        lin(np.zeros((3, 4)))
+    assert nn.Conv2d(1, 2, 3, dtype=np.float64)(np.zeros((1, 1, 4, 4))).dtype == np.float64
+    with pytest.raises(TypeError, match="float32 or float64"):
+        nn.Linear(2, 2, dtype=np.int32)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="groups"):
+        nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="padding_mode"):
+        nn.Conv2d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(TypeError, match="kernel_size"):
+        nn.Conv1d(3, 4, (3, 3))
+    with pytest.raises(ValueError, match="padding"):
+        nn.MaxPool2d(2, padding=2)
+    with pytest.raises(ValueError, match="4-D"):
+        nn.MaxPool2d(2)(np.zeros((3, 4, 4), np.float32))
+    with pytest.raises(ValueError, match="in_features"):
+        nn.Linear(0, 3)
+    with pytest.raises(ValueError, match=r"\(\*, 5\)"):
+        nn.Linear(5, 3)(np.zeros((2, 4), np.float32))
+    with pytest.raises(RuntimeError, match="before forward"):
+        nn.ReLU().backward(np.zeros(3))
+
+
+def test_nan_propagates_like_pytorch():
+    x = np.array([[np.nan, -1.0, 2.0, 0.5]], np.float32)
+    for layer in (nn.ReLU(), nn.LeakyReLU(), nn.Sigmoid(), nn.Tanh()):
+        y = layer(x)
+        assert np.isnan(y[0, 0]) and not np.isnan(y[0, 1:]).any(), type(layer).__name__
+    y = nn.MaxPool1d(2)(x[None])
+    assert np.isnan(y[0, 0, 0]) and y[0, 0, 1] == 2.0
+
+
+def test_modules_deepcopy_and_pickle():
+    import copy
+    import pickle
+    nn.init.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8, 2))
+    x = np.random.default_rng(0).standard_normal((2, 1, 4, 4)).astype(np.float32)
+    for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        np.testing.assert_array_equal(clone(x), m(x))
+        assert clone[0].weight is not m[0].weight
+        assert [n for n, _ in clone.named_parameters()] == [n for n, _ in m.named_parameters()]
