@@ -12,6 +12,44 @@ NumPy oracles; ``python -m convbp check`` compares the two.
 """
 
 from ._version import __version__
+
+
+def _locate_core() -> None:
+    """Make ``convbp._core`` importable when Python runs from a source checkout.
+
+    ``python -m convbp ...`` started in the repository root imports this source
+    tree (the current directory comes first on ``sys.path``), which holds no
+    compiled ``_core`` unless it was built in place. If a ``convbp`` installed by
+    pip is also on ``sys.path``, its compiled core is used instead of failing.
+    """
+    import os
+    import sys
+
+    def has_core(d):
+        try:
+            return any(f.startswith("_core.") and f.endswith((".so", ".pyd")) for f in os.listdir(d))
+        except OSError:
+            return False
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    if has_core(here):
+        return
+    for entry in sys.path:
+        cand = os.path.join(entry or os.getcwd(), "convbp")
+        if os.path.realpath(cand) != os.path.realpath(here) and has_core(cand):
+            __path__.append(cand)
+            return
+
+
+_locate_core()
+try:
+    from . import _core  # noqa: F401  (the compiled kernels; everything below needs them)
+except ImportError as e:
+    raise ImportError(
+        f"convbp's compiled extension convbp._core could not be imported ({e}). "
+        "Install the package with `pip install .`, or build it in place for development "
+        "(see 'Development' in the README)."
+    ) from e
 from ._functional import (
     conv1d,
     conv1d_backward,
