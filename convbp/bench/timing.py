@@ -1,0 +1,164 @@
+"""Timing: thread pinning for every library, interleaved repeated runs, and runners that
+time an implementation in this process or, with ``--isolate``, in a worker process of its
+own (``convbp.bench.worker``).
+
+Why interleave: the machine's load drifts (other processes, clocks); running A, B, C, then
+B, C, A, ... spreads the drift over every implementation instead of charging it to one.
+Why medians: one slow run (a page fault, a context switch) must not move the result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Callable, Dict, List, Optional
+
+import convbp
+
+from .baselines import PREPARE, Case
+
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+_blas_limiter = None  # keeps threadpoolctl's limit alive
+
+
+def pin_threads(n: int) -> List[str]:
+    """Use ``n`` threads in convbp, torch (when imported) and NumPy's BLAS (through
+    threadpoolctl when installed). Returns notes on what could not be pinned."""
+    global _blas_limiter
+    notes = []
+    convbp.set_num_threads(n)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        env = ", ".join(f"{k}={os.environ[k]}" for k in THREAD_ENV if k in os.environ) or "none set"
+        notes.append("threadpoolctl is not installed, so NumPy's BLAS keeps the thread count it read "
+                     f"from the environment at start-up ({env}); --isolate sets those variables "
+                     "in each worker, or install threadpoolctl (pip install 'convbp[bench]')")
+    else:
+        _blas_limiter = threadpool_limits(limits=n, user_api="blas")
+    return notes
+
+
+def openmp_runtimes() -> List[str]:
+    """Paths of the OpenMP runtimes loaded in this process (Linux: from /proc/self/maps).
+
+    convbp links the system libgomp; torch ships its own copy. Both carry the soname
+    libgomp.so.1, so the dynamic loader maps only the first one loaded and the two share one
+    runtime; two entries here would mean two thread pools competing for the cores."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "/" in line}
+    except OSError:
+        return []
+    names = ("libgomp", "libiomp", "libomp")
+    return sorted(p for p in paths if os.path.basename(p).startswith(names) and ".so" in os.path.basename(p))
+
+
+def time_call(run: Callable) -> float:
+    """Seconds one call of ``run`` takes (garbage collection off; the result is freed
+    outside the timed region)."""
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        result = run()
+        dt = time.perf_counter() - t0
+    finally:
+        if gc_was_on:
+            gc.enable()
+    del result
+    return dt
+
+
+class InProcess:
+    """Times a prepared implementation in this process."""
+
+    def __init__(self, impl: str):
+        self.impl = impl
+        self._run: Optional[Callable] = None
+
+    def setup(self, case: Case, run: Optional[Callable] = None) -> None:
+        self._run = run if run is not None else PREPARE[self.impl](case)[0]
+
+    def time_once(self) -> float:
+        return time_call(self._run)
+
+    def close(self) -> None:
+        self._run = None
+
+
+class Isolated:
+    """Times an implementation in a worker process of its own (``python -m
+    convbp.bench.worker``), started with every library's thread variables set to
+    ``threads`` and importing only what that implementation needs."""
+
+    def __init__(self, impl: str, threads: int):
+        self.impl = impl
+        env = dict(os.environ, **{k: str(threads) for k in THREAD_ENV})
+        self._p = subprocess.Popen([sys.executable, "-m", "convbp.bench.worker", impl, str(threads)],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
+                                   bufsize=1)
+        self._call({"op": "hello"})
+
+    def _call(self, msg: dict) -> dict:
+        try:
+            self._p.stdin.write(json.dumps(msg) + "\n")
+            self._p.stdin.flush()
+            line = self._p.stdout.readline()
+        except BrokenPipeError:
+            line = ""
+        if not line:
+            raise RuntimeError(f"the {self.impl} worker process exited (code {self._p.poll()})")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"{self.impl} worker: {reply['error']}")
+        return reply
+
+    def setup(self, case: Case, run=None) -> None:
+        self._call({"op": "setup", "layer": dataclasses.asdict(case.layer), "batch": case.batch,
+                    "pass": case.pass_, "dtype": case.dtype.name, "seed": case.seed})
+
+    def time_once(self) -> float:
+        return float(self._call({"op": "time"})["seconds"])
+
+    def close(self) -> None:
+        if self._p.poll() is None:
+            try:
+                self._p.stdin.write(json.dumps({"op": "quit"}) + "\n")
+                self._p.stdin.close()
+            except BrokenPipeError:
+                pass
+            try:
+                self._p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._p.kill()
+                self._p.wait()
+
+
+def measure(runners: Dict[str, object], repeats: int, warmup: int = 1, min_repeats: int = 3,
+            budget_s: Optional[float] = None) -> Dict[str, List[float]]:
+    """Interleaved timing: ``warmup`` untimed rounds, then up to ``repeats`` rounds, each
+    running every runner once in an order rotated by one per round. Stops early once at
+    least ``min_repeats`` rounds are done and the timed runs have used ``budget_s``."""
+    names = list(runners)
+    for _ in range(warmup):
+        for name in names:
+            runners[name].time_once()
+    times: Dict[str, List[float]] = {name: [] for name in names}
+    spent = 0.0
+    for i in range(repeats):
+        k = i % len(names) if names else 0
+        for name in names[k:] + names[:k]:
+            dt = runners[name].time_once()
+            times[name].append(dt)
+            spent += dt
+        if budget_s is not None and i + 1 >= min_repeats and spent >= budget_s:
+            break
+    return times
