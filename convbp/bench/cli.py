@@ -165,7 +165,7 @@ def _header(suite, impls, passes, threads, dtype, isolate) -> str:
     cfg = convbp.config()
     omp = openmp_runtimes()
     lines = [f"convbp {cfg['version']} ({cfg['isa']}, {cfg['compiler']}), numpy {np.__version__}"
-             + (f", torch {sys.modules['torch'].__version__}" if "torch" in sys.modules else "")
+             + (f", torch {sys.modules['torch'].__version__}" if "torch" in impls else "")
              + f", {platform.machine()} with {_cores()} cores",
              f"suite {suite.name!r}: {len(suite.layers)} layers at batch {suite.batch}; passes {','.join(passes)}; "
              f"threads {','.join(map(str, threads))}; {dtype}; "

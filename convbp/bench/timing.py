@@ -32,8 +32,9 @@ def pin_threads(n: int) -> List[str]:
     global _blas_limiter
     notes = []
     convbp.set_num_threads(n)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(n)
+    torch = sys.modules.get("torch")  # pinned only when something imported it
+    if torch is not None:
+        torch.set_num_threads(n)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
