@@ -170,7 +170,7 @@ def test_plot(tiny_suite, tmp_path, capsys):
     pytest.importorskip("matplotlib")
     png = tmp_path / "s.png"
     rc, _ = _run_cli(["--suite-file", tiny_suite, "--suite", "tiny", "--against", "numpy", "--repeats", "1",
-                      "--warmup", "0", "--plot", str(png), "--no-progress"], capsys)
+                      "--settle", "0", "--plot", str(png), "--no-progress"], capsys)
     assert rc == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -195,3 +195,13 @@ def test_progress_bar_draws():
     bar.step("second")
     bar.close()
     assert "0/2" in s.getvalue() and "1/2" in s.getvalue() and "second" in s.getvalue()
+
+
+def test_run_restores_thread_counts(tiny_suite, capsys):
+    import convbp
+    before = convbp.get_num_threads()
+    target = 1 if before != 1 else 2
+    rc, _ = _run_cli(["--suite-file", tiny_suite, "--suite", "tiny", "--layers", "tiny.1d", "--passes", "fwd",
+                      "--against", "numpy", "--threads", str(target), "--repeats", "1", "--settle", "0",
+                      "--no-progress"], capsys)
+    assert rc == 0 and convbp.get_num_threads() == before

@@ -24,9 +24,9 @@ from . import suites as suites_mod
 from .baselines import IMPL_NAMES, PASSES, PREPARE, TOLERANCE, Unsupported, make_case, max_rel_error, torch_available
 from .progress import Progress
 from .report import geomeans, table
-from .timing import InProcess, Isolated, measure, openmp_runtimes, pin_threads
+from .timing import InProcess, Isolated, measure, openmp_runtimes, pin_threads, restore_threads, thread_state
 
-QUICK = dict(suite="quick", repeats=5, budget=0.3, peak_seconds=0.1)
+QUICK = dict(suite="quick", repeats=4, block=2, budget=0.3, peak_seconds=0.1)
 
 
 def _csv(kind, allowed=None, conv=str):
@@ -58,10 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument("--isolate", action="store_true",
                    help="time each implementation in a worker process of its own")
-    p.add_argument("--repeats", type=int, help="timed rounds at most (default 10, quick 5)")
-    p.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
+    p.add_argument("--repeats", type=int, help="timed runs per implementation at most (default 12, quick 4)")
+    p.add_argument("--block", type=int,
+                   help="timed runs per implementation per round; rounds interleave the implementations "
+                        "(default 3, quick 2)")
+    p.add_argument("--settle", type=float, default=0.1,
+                   help="seconds of untimed runs before each block, so the previous library's spinning "
+                        "threads are gone and this one is warm (default 0.1; at least one run)")
     p.add_argument("--budget", type=float,
-                   help="seconds of timed runs per layer and pass after which rounds stop (at least 3 rounds; "
+                   help="seconds of timed runs per layer and pass after which rounds stop (at least 2 rounds; "
                         "default 1.0, quick 0.3)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="FILE", help="write the records as a JSON list")
@@ -110,11 +115,12 @@ def _check(case, impls, prepared, failed) -> dict:
 
 
 def run(suite, passes: Sequence[str], threads_list: Sequence[int], impls: Sequence[str], dtype="float32",
-        repeats=10, warmup=1, budget=1.0, isolate=False, seed=0, peak_seconds=0.2, progress=True,
+        repeats=12, block=3, settle=0.1, budget=1.0, isolate=False, seed=0, peak_seconds=0.2, progress=True,
         log=print) -> List[dict]:
     """Benchmark ``suite`` (a suites.Suite); returns the records (see the module docstring)."""
     records = []
     bar = Progress(len(threads_list) * len(suite.layers) * len(passes), enabled=None if progress else False)
+    saved = thread_state()
     try:
         for t in threads_list:
             for note in pin_threads(t):
@@ -125,17 +131,19 @@ def run(suite, passes: Sequence[str], threads_list: Sequence[int], impls: Sequen
                 for layer in suite.layers:
                     for pass_ in passes:
                         bar.step(f"threads={t} {layer.name} {pass_}")
-                        records += _one(suite, layer, pass_, t, peak, impls, runners, dtype, repeats, warmup,
-                                        budget, isolate, seed)
+                        records += _one(suite, layer, pass_, t, peak, impls, runners, dtype,
+                                        dict(repeats=repeats, block=block, settle_s=settle, budget_s=budget),
+                                        isolate, seed)
             finally:
                 for r in runners.values():
                     r.close()
     finally:
         bar.close()
+        restore_threads(saved)
     return records
 
 
-def _one(suite, layer, pass_, t, peak, impls, runners, dtype, repeats, warmup, budget, isolate, seed):
+def _one(suite, layer, pass_, t, peak, impls, runners, dtype, how, isolate, seed):
     case = make_case(layer, suite.batch, pass_, dtype, seed)
     failed, prepared = {}, {}
     for impl in impls:
@@ -151,7 +159,7 @@ def _one(suite, layer, pass_, t, peak, impls, runners, dtype, repeats, warmup, b
     timed = [i for i in impls if i not in failed]
     for i in timed:
         runners[i].setup(case, prepared[i][0])
-    times = measure({i: runners[i] for i in timed}, repeats, warmup=warmup, budget_s=budget) if timed else {}
+    times = measure({i: runners[i] for i in timed}, **how) if timed else {}
     out = []
     for impl in impls:
         status, note = failed.get(impl, ("ok", ""))
@@ -190,10 +198,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.quick and args.suite not in (None, QUICK["suite"]):
         parser.error(f"--quick runs the {QUICK['suite']!r} suite; drop --suite {args.suite} or --quick")
     q = QUICK if args.quick else {}
-    repeats = args.repeats if args.repeats is not None else q.get("repeats", 10)
+    repeats = args.repeats if args.repeats is not None else q.get("repeats", 12)
     budget = args.budget if args.budget is not None else q.get("budget", 1.0)
-    if repeats < 1 or args.warmup < 0 or budget <= 0:
-        parser.error(f"need --repeats >= 1, --warmup >= 0, --budget > 0; got {repeats}, {args.warmup}, {budget}")
+    args.block = args.block if args.block is not None else q.get("block", 3)
+    if repeats < 1 or args.block < 1 or args.settle < 0 or budget <= 0:
+        parser.error(f"need --repeats >= 1, --block >= 1, --settle >= 0, --budget > 0; "
+                     f"got {repeats}, {args.block}, {args.settle}, {budget}")
     try:
         all_suites = suites_mod.load(args.suite_file)
     except (OSError, ValueError) as e:
@@ -239,8 +249,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(_header(suite, impls, args.passes, threads, args.dtype, args.isolate))
     for n in notes:
         print(f"note: {n}")
-    records = run(suite, args.passes, threads, impls, args.dtype, repeats=repeats, warmup=args.warmup,
-                  budget=budget, isolate=args.isolate, seed=args.seed,
+    records = run(suite, args.passes, threads, impls, args.dtype, repeats=repeats, block=args.block,
+                  settle=args.settle, budget=budget, isolate=args.isolate, seed=args.seed,
                   peak_seconds=q.get("peak_seconds", 0.2), progress=not args.no_progress)
     for t in threads:
         print()

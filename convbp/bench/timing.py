@@ -43,8 +43,28 @@ def pin_threads(n: int) -> List[str]:
                      f"from the environment at start-up ({env}); --isolate sets those variables "
                      "in each worker, or install threadpoolctl (pip install 'convbp[bench]')")
     else:
+        if _blas_limiter is not None:  # so the new limiter records the original limits
+            _blas_limiter.restore_original_limits()
         _blas_limiter = threadpool_limits(limits=n, user_api="blas")
     return notes
+
+
+def thread_state() -> dict:
+    """The thread counts ``pin_threads`` changes, for ``restore_threads``."""
+    torch = sys.modules.get("torch")
+    return {"convbp": convbp.get_num_threads(), "torch": torch.get_num_threads() if torch is not None else None}
+
+
+def restore_threads(state: dict) -> None:
+    """Undo ``pin_threads``: a benchmark run from Python leaves the process as it found it."""
+    global _blas_limiter
+    convbp.set_num_threads(state["convbp"])
+    torch = sys.modules.get("torch")
+    if torch is not None and state.get("torch"):
+        torch.set_num_threads(state["torch"])
+    if _blas_limiter is not None:
+        _blas_limiter.restore_original_limits()
+        _blas_limiter = None
 
 
 def openmp_runtimes() -> List[str]:
@@ -143,23 +163,37 @@ class Isolated:
                 self._p.wait()
 
 
-def measure(runners: Dict[str, object], repeats: int, warmup: int = 1, min_repeats: int = 3,
-            budget_s: Optional[float] = None) -> Dict[str, List[float]]:
-    """Interleaved timing: ``warmup`` untimed rounds, then up to ``repeats`` rounds, each
-    running every runner once in an order rotated by one per round. Stops early once at
-    least ``min_repeats`` rounds are done and the timed runs have used ``budget_s``."""
+def measure(runners: Dict[str, object], repeats: int, block: int = 3, settle_s: float = 0.1,
+            min_rounds: int = 2, budget_s: Optional[float] = None) -> Dict[str, List[float]]:
+    """Interleaved timing in rounds: each round visits every runner once, in an order
+    rotated by one per round; a visit first *settles* (untimed calls until ``settle_s`` has
+    passed, at least one call), then times ``block`` calls. Up to ``repeats`` timed calls
+    per runner; stops early once ``min_rounds`` rounds are done and the timed calls have
+    used ``budget_s``.
+
+    Why settle: a library's worker threads keep running after its call returns (OpenBLAS's
+    busy-wait for up to ~2^28 cycles, Intel OpenMP's 200 ms blocktime), and when every core
+    is in use they slow down whatever runs next. Measured here with 2 threads on 2 cores:
+    convbp right after NumPy's BLAS took 1.3-1.5x as long as right after itself, and the gap
+    closed when OpenBLAS was told to stop spinning (OPENBLAS_THREAD_TIMEOUT=4). The first
+    settle call also serves as the warm-up.
+    """
     names = list(runners)
-    for _ in range(warmup):
-        for name in names:
-            runners[name].time_once()
     times: Dict[str, List[float]] = {name: [] for name in names}
+    rounds = -(-repeats // block)
     spent = 0.0
-    for i in range(repeats):
+    for i in range(rounds):
         k = i % len(names) if names else 0
         for name in names[k:] + names[:k]:
-            dt = runners[name].time_once()
-            times[name].append(dt)
-            spent += dt
-        if budget_s is not None and i + 1 >= min_repeats and spent >= budget_s:
+            runner = runners[name]
+            t0 = time.perf_counter()
+            runner.time_once()
+            while time.perf_counter() - t0 < settle_s:
+                runner.time_once()
+            for _ in range(min(block, repeats - len(times[name]))):
+                dt = runner.time_once()
+                times[name].append(dt)
+                spent += dt
+        if budget_s is not None and i + 1 >= min_rounds and spent >= budget_s:
             break
     return times
