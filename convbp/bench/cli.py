@@ -2,7 +2,7 @@
 layers (the suites in benchmarks/suites.json), pass by pass.
 
 For every thread count: pin every library to it, measure this machine's FP32 peak
-(``convbp.peak_gflops``), then for every layer and pass: check each baseline's result
+(``convbp.peak_gflops``, before the sweep and after every layer; the best counts), then for every layer and pass: check each baseline's result
 against convbp's (a mismatch is reported, never timed), warm up, time the implementations
 interleaved and keep the median. Prints a table per thread count and per-pass geometric
 means; ``--json`` writes one record per (layer, pass, impl, threads).
@@ -76,19 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _record(case, impl, threads, peak, status, err, times, isolate, note="") -> dict:
+def _record(case, impl, threads, status, err, times, isolate, note="") -> dict:
+    """One JSON record; peak_gflops and pct_peak are filled in at the end of the sweep."""
     L = case.layer
     rec = {"suite": None, "layer": L.name, "family": L.family, "pass": case.pass_, "impl": impl,
            "dtype": case.dtype.name, "threads": threads, "batch": case.batch,
            "x_shape": list(L.x_shape(case.batch)), "w_shape": list(L.w_shape), "flops": case.flops,
-           "median_s": None, "min_s": None, "repeats": 0, "gflops": None, "peak_gflops": peak,
+           "median_s": None, "min_s": None, "repeats": 0, "gflops": None, "peak_gflops": None,
            "pct_peak": None, "status": status, "max_rel_err": err, "isolate": isolate, "note": note,
            "times_s": []}
     if times:
         med = float(np.median(times))
         rec.update(median_s=med, min_s=float(min(times)), repeats=len(times), times_s=list(times),
                    gflops=case.flops / med / 1e9)
-        rec["pct_peak"] = 100.0 * rec["gflops"] / peak
     return rec
 
 
@@ -125,25 +125,33 @@ def run(suite, passes: Sequence[str], threads_list: Sequence[int], impls: Sequen
         for t in threads_list:
             for note in pin_threads(t):
                 log(f"note: {note}")
+            # The peak is the best FMA throughput seen: measured before the sweep and again
+            # after every layer, so a busy moment at the start cannot set it low.
             peak = convbp.peak_gflops(t, peak_seconds)
+            sweep = []
             runners = {i: (Isolated(i, t) if isolate else InProcess(i)) for i in impls}
             try:
                 for layer in suite.layers:
                     for pass_ in passes:
                         bar.step(f"threads={t} {layer.name} {pass_}")
-                        records += _one(suite, layer, pass_, t, peak, impls, runners, dtype,
-                                        dict(repeats=repeats, block=block, settle_s=settle, budget_s=budget),
-                                        isolate, seed)
+                        sweep += _one(suite, layer, pass_, t, impls, runners, dtype,
+                                      dict(repeats=repeats, block=block, settle_s=settle, budget_s=budget),
+                                      isolate, seed)
+                    peak = max(peak, convbp.peak_gflops(t, peak_seconds / 4))
             finally:
                 for r in runners.values():
                     r.close()
+            for rec in sweep:
+                rec["peak_gflops"] = peak
+                rec["pct_peak"] = 100.0 * rec["gflops"] / peak if rec["gflops"] is not None else None
+            records += sweep
     finally:
         bar.close()
         restore_threads(saved)
     return records
 
 
-def _one(suite, layer, pass_, t, peak, impls, runners, dtype, how, isolate, seed):
+def _one(suite, layer, pass_, t, impls, runners, dtype, how, isolate, seed):
     case = make_case(layer, suite.batch, pass_, dtype, seed)
     failed, prepared = {}, {}
     for impl in impls:
@@ -163,7 +171,7 @@ def _one(suite, layer, pass_, t, peak, impls, runners, dtype, how, isolate, seed
     out = []
     for impl in impls:
         status, note = failed.get(impl, ("ok", ""))
-        rec = _record(case, impl, t, peak, status, errs.get(impl), times.get(impl), isolate, note)
+        rec = _record(case, impl, t, status, errs.get(impl), times.get(impl), isolate, note)
         rec["suite"] = suite.name
         out.append(rec)
     return out
@@ -262,8 +270,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print()
         for r in bad:
             print(f"{r['status']}: {r['impl']} {r['layer']} {r['pass']} threads={r['threads']}: {r['note']}")
-    print("\nms: median of the timed runs; GF/s: 2*N*K*(C/g)*R*S*P*Q / median; %pk: of the FP32 FMA peak "
-          "measured above;\n/numpy, /torch: that library's median time / convbp's (> 1: convbp is faster)")
+    print("\nms: median of the timed runs; GF/s: 2*N*K*(C/g)*R*S*P*Q / median; %pk: of the best FP32 FMA "
+          "throughput\nconvbp.peak_gflops measured during the sweep; /numpy, /torch: that library's median "
+          "time / convbp's (> 1: convbp is faster)")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(records, f, indent=1)

@@ -57,7 +57,7 @@ def table(records: List[dict], impls: Sequence[str], threads: int) -> str:
     head2 = (f"{'layer':<{lw}} {'pass':<10} " + "".join(f"{'ms':>9} {'GF/s':>7} {'%pk':>5} " for _ in impls)
              + "".join(f"{'/' + o:>9}" for o in others))
     out = [f"threads={threads}  dtype={any_r['dtype']}  batch={any_r['batch']}  "
-           f"FP32 peak (measured) {any_r['peak_gflops']:.1f} GFLOP/s", head1, head2, "-" * len(head2)]
+           f"FP32 peak {any_r['peak_gflops']:.1f} GFLOP/s (best measured)", head1, head2, "-" * len(head2)]
     for (layer, pass_), r in rows.items():
         line = f"{layer:<{lw}} {pass_:<10} " + "".join(_cell(r.get(i)) + " " for i in impls)
         line += "".join(f"{_x(speedup(r.get('convbp'), r.get(o))):>9}" for o in others)
