@@ -26,7 +26,7 @@ from .progress import Progress
 from .report import geomeans, table
 from .timing import InProcess, Isolated, measure, openmp_runtimes, pin_threads, restore_threads, thread_state
 
-QUICK = dict(suite="quick", repeats=4, block=2, budget=0.3, peak_seconds=0.1)
+QUICK = dict(suite="quick", repeats=4, block=2, settle=0.05, budget=0.3, peak_seconds=0.1)
 
 
 def _csv(kind, allowed=None, conv=str):
@@ -62,9 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--block", type=int,
                    help="timed runs per implementation per round; rounds interleave the implementations "
                         "(default 3, quick 2)")
-    p.add_argument("--settle", type=float, default=0.1,
+    p.add_argument("--settle", type=float,
                    help="seconds of untimed runs before each block, so the previous library's spinning "
-                        "threads are gone and this one is warm (default 0.1; at least one run)")
+                        "threads are gone and this one is warm (default 0.1, quick 0.05; at least one run)")
     p.add_argument("--budget", type=float,
                    help="seconds of timed runs per layer and pass after which rounds stop (at least 2 rounds; "
                         "default 1.0, quick 0.3)")
@@ -209,6 +209,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     repeats = args.repeats if args.repeats is not None else q.get("repeats", 12)
     budget = args.budget if args.budget is not None else q.get("budget", 1.0)
     args.block = args.block if args.block is not None else q.get("block", 3)
+    args.settle = args.settle if args.settle is not None else q.get("settle", 0.1)
     if repeats < 1 or args.block < 1 or args.settle < 0 or budget <= 0:
         parser.error(f"need --repeats >= 1, --block >= 1, --settle >= 0, --budget > 0; "
                      f"got {repeats}, {args.block}, {args.settle}, {budget}")
