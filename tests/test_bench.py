@@ -4,7 +4,6 @@ path works with torch hidden. No timing is asserted here (performance lives in b
 
 import io
 import json
-import os
 import subprocess
 import sys
 
@@ -134,14 +133,16 @@ def test_numpy_only_with_torch_hidden(tiny_suite, tmp_path):
             f"'--repeats', '2', '--json', {str(out_json)!r}, '--no-progress'])\n"
             "assert sys.modules['torch'] is None\n"
             "sys.exit(rc)\n")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    # cwd=tmp_path: `python -c` puts the current directory first on sys.path, and the repository
+    # root holds a convbp/ source tree that may lack the compiled module (CI installs convbp).
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert "torch is not installed" in p.stdout
     recs = json.loads(out_json.read_text())
     assert {r["impl"] for r in recs} == {"convbp", "numpy"} and all(r["status"] == "ok" for r in recs)
     # Asking for torch explicitly is an error, not a silent omission.
     code = code.replace("'--passes'", "'--against', 'torch', '--passes'")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert p.returncode == 2 and "torch is not installed" in p.stderr
 
 

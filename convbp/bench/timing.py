@@ -123,7 +123,12 @@ class Isolated:
     def __init__(self, impl: str, threads: int):
         self.impl = impl
         env = dict(os.environ, **{k: str(threads) for k in THREAD_ENV})
-        self._p = subprocess.Popen([sys.executable, "-m", "convbp.bench.worker", impl, str(threads)],
+        # The worker imports the same convbp as this process (not whatever `convbp/` the
+        # current directory holds, e.g. a source tree without the compiled module).
+        root = os.path.dirname(os.path.dirname(os.path.abspath(convbp.__file__)))
+        boot = ("import sys; sys.path.insert(0, sys.argv[1]); from convbp.bench.worker import main; "
+                "sys.exit(main(sys.argv[2:]))")
+        self._p = subprocess.Popen([sys.executable, "-c", boot, root, impl, str(threads)],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
                                    bufsize=1)
         self._call({"op": "hello"})

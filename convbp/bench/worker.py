@@ -1,4 +1,4 @@
-"""Worker process for ``python -m convbp bench --isolate``: times one implementation in a
+"""Worker process for ``python -m convbp bench --isolate`` (started by timing.Isolated): times one implementation in a
 process of its own, so its thread pools and allocations never meet another library's.
 
 Protocol: one JSON object per line on stdin, one reply per line on the original stdout
