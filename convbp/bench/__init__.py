@@ -1,0 +1,1 @@
+"""Benchmarks of convbp against NumPy and PyTorch CPU (``python -m convbp bench``)."""
