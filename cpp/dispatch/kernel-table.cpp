@@ -4,17 +4,24 @@
 
 namespace convbp {
 
-namespace {
+#define CONVBP_ROW(isa_enum, ns)                                                   \
+  KernelTable {                                                                    \
+    isa_enum, ns::f32_fma_peak, ns::f32_fma_peak_flops_per_iter,                   \
+        {ns::f32_gemm_mr, ns::f32_gemm_nr, ns::f32_gemm_ukernel},                  \
+        {ns::f64_gemm_mr, ns::f64_gemm_nr, ns::f64_gemm_ukernel},                  \
+  }
 
-const KernelTable kTables[] = {
-    {Isa::Generic, generic::f32_fma_peak, generic::f32_fma_peak_flops_per_iter},
-    {Isa::Avx2, avx2::f32_fma_peak, avx2::f32_fma_peak_flops_per_iter},
-    {Isa::Avx512, avx512::f32_fma_peak, avx512::f32_fma_peak_flops_per_iter},
-};
+const KernelTable& kernel_table_for(Isa isa) {
+  // Function-local: built on first use, after the kernels' constants exist.
+  static const KernelTable tables[] = {
+      CONVBP_ROW(Isa::Generic, generic),
+      CONVBP_ROW(Isa::Avx2, avx2),
+      CONVBP_ROW(Isa::Avx512, avx512),
+  };
+  return tables[static_cast<int>(isa)];
+}
 
-}  // namespace
-
-const KernelTable& kernel_table_for(Isa isa) { return kTables[static_cast<int>(isa)]; }
+#undef CONVBP_ROW
 
 const KernelTable& kernel_table() {
   static const KernelTable& t = kernel_table_for(active_isa());

@@ -1,17 +1,39 @@
 // Declarations of every micro-kernel, one namespace per ISA. Each ISA directory
 // is compiled with its own flags (CMakeLists.txt), so its symbols live in their
 // own namespace and are only reached through the kernel table after cpuid.
+//
+// The GEMM micro-kernel contract (the BLIS register block), for T = float, double:
+//
+//   void <t>_gemm_ukernel(kc, a, b, c, ldc, m, n, accumulate)
+//
+//   computes the MR x NR product  acc = A_panel * B_panel  of a packed A micro-panel
+//   (kc columns of MR values: a[p*MR + i] = A(i, p)) and a packed B micro-panel
+//   (kc rows of NR values: b[p*NR + j] = B(p, j)), then for i < m, j < n writes
+//       c[i*ldc + j] = acc(i, j)                     (accumulate == false)
+//       c[i*ldc + j] = c[i*ldc + j] + acc(i, j)      (accumulate == true)
+//   with 1 <= m <= MR, 1 <= n <= NR, kc >= 0 (kc == 0 gives acc = 0). Elements of C
+//   outside the m x n tile are never read or written; with accumulate == false C is
+//   never read (it may be uninitialized). The panels hold exactly kc*MR and kc*NR
+//   values; packers zero-fill rows >= m / columns >= n (their results are
+//   discarded). MR (<t>_gemm_mr) and NR (<t>_gemm_nr) are per ISA and dtype; file
+//   names carry them: f32-gemm-8x48-avx512.cpp.
 #pragma once
 
 #include <cstdint>
 
 namespace convbp {
 
-#define CONVBP_DECLARE_ISA_KERNELS(ns)                                                   \
-  namespace ns {                                                                         \
-  /* f32-fma-peak-<isa>.cpp: a loop of independent FMAs, for peak_gflops. */             \
-  float f32_fma_peak(int64_t iters, float seed);                                         \
-  extern const int64_t f32_fma_peak_flops_per_iter;                                      \
+#define CONVBP_DECLARE_ISA_KERNELS(ns)                                                              \
+  namespace ns {                                                                                    \
+  /* f32-fma-peak-<isa>.cpp: a loop of independent FMAs, for peak_gflops. */                        \
+  float f32_fma_peak(int64_t iters, float seed);                                                    \
+  extern const int64_t f32_fma_peak_flops_per_iter;                                                 \
+  /* f32-gemm-<MR>x<NR>-<isa>.cpp, f64-gemm-<MR>x<NR>-<isa>.cpp: the GEMM micro-kernels. */         \
+  extern const int f32_gemm_mr, f32_gemm_nr, f64_gemm_mr, f64_gemm_nr;                              \
+  void f32_gemm_ukernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t m, \
+                        int64_t n, bool accumulate);                                                \
+  void f64_gemm_ukernel(int64_t kc, const double* a, const double* b, double* c, int64_t ldc,        \
+                        int64_t m, int64_t n, bool accumulate);                                     \
   }
 
 CONVBP_DECLARE_ISA_KERNELS(generic)
