@@ -30,6 +30,14 @@ void f32_gemm_ukernel(int64_t kc, const float* a, const float* b, float* c, int6
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 3
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+  // The C tile is written (and maybe read) only after the k loop: start
+  // fetching its lines now so the stores do not wait on memory.
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) {
+    if (i >= m) break;
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + n - 1), _MM_HINT_T0);
+  }
 
   for (int64_t p = 0; p < kc; ++p) {
     const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32);
