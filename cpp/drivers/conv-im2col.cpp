@@ -1,0 +1,248 @@
+// The im2col + GEMM route (Xu, seed 002): per group g, with phi(x) the patch
+// matrix (im2col-pack.hpp; rows (c, r, s), columns the output pixels of the
+// whole batch) and W_g the (K/g) x (C/g*R*S) weight matrix,
+//     forward      y_g  = W_g phi(x)              (+ bias, fused into the write-back)
+//     bwd_data     dx  += col2im(W_g^T dy_g)      (dphi(X) = dY_f W_f^T, then col2im)
+//     bwd_weight   dW_g = dy_g phi(x)^T           (dW_f = phi(X)^T dY_f, transposed)
+// where dy_g is (K/g) x (N*P*Q). phi(x) is never stored: a tile of its columns
+// (or, for dW, a block of its rows) is packed straight into the GEMM's B panels,
+// so the workspace is a few blocks per thread whatever the batch size. The
+// weights are packed once per call into A panels. Work is split into items that
+// write disjoint outputs (forward: pixel tiles x row blocks; bwd_data: channel
+// blocks, whose dx planes no other item touches; bwd_weight: blocks of dW, with
+// per-part partial sums when dW alone has too few blocks for the threads, added
+// in a fixed order), so results are bit-identical for a given thread count.
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "dispatch/cache-sizes.hpp"
+#include "dispatch/kernel-table.hpp"
+#include "dispatch/routes.hpp"
+#include "drivers/gemm.hpp"
+#include "drivers/im2col-pack.hpp"
+#include "drivers/parallel.hpp"
+#include "drivers/workspace.hpp"
+
+namespace convbp {
+
+namespace {
+
+inline int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+template <typename T>
+struct Gemm {
+  const GemmUkernel<T>& uk = kernel_table().gemm<T>();
+  GemmBlocking bl = blocking();
+  int64_t l2 = cache_sizes().l2;
+  int nt = num_threads();
+
+  static GemmBlocking blocking() {
+    static const GemmBlocking b = gemm_blocking(kernel_table().gemm<T>());
+    return b;
+  }
+  // Column tile width over `cols` columns: at most nc, a multiple of NR, narrowed
+  // until there are about 4 tiles per thread (given `other` items per tile),
+  // but not below 2 NR.
+  int64_t tile(int64_t cols, int64_t other) const {
+    int64_t tn = std::min(bl.nc, round_up(cols, uk.nr));
+    const int64_t want = 4 * int64_t(nt);
+    if (cdiv(cols, tn) * other < want) {
+      const int64_t tiles = cdiv(want, std::max<int64_t>(other, 1));
+      tn = std::clamp<int64_t>(round_up(cdiv(cols, tiles), uk.nr), std::min<int64_t>(tn, 2 * uk.nr), tn);
+    }
+    return tn;
+  }
+};
+
+// Per-thread scratch, allocated before the parallel region.
+template <typename T>
+struct Scratch {
+  AlignedBuffer<T> a, b, c;
+  std::vector<ColSeg> segs, segs2;
+};
+
+template <typename T>
+std::vector<Scratch<T>> scratch(int nt, int64_t a, int64_t b, int64_t c) {
+  std::vector<Scratch<T>> s(nt);
+  for (auto& x : s) {
+    x.a.reset(a);
+    x.b.reset(b);
+    x.c.reset(c);
+    x.segs.reserve(64);
+    x.segs2.reserve(64);
+  }
+  return s;
+}
+
+// y_g = W_g phi(x) + bias: items are (group, pixel tile, block of output channels).
+template <typename T>
+void forward(const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
+  const Gemm<T> G;
+  const int mr = G.uk.mr, nr = G.uk.nr;
+  const int64_t Kg = p.Kg(), Cg = p.Cg(), Kd = Cg * p.R * p.S, PQ = p.P() * p.Q(), cols = p.N * PQ;
+  const int64_t kc = std::min(G.bl.kc, Kd), nkb = cdiv(Kd, kc), Mpad = round_up(Kg, mr);
+  const bool pointwise = is_pointwise(p);
+  int64_t tn = G.tile(cols, p.groups);
+  // Row blocks: the C tile (mb x tn) stays in a quarter of L2 beside the B block.
+  int64_t mb = std::min(Mpad, std::max<int64_t>(mr, G.l2 / 4 / (tn * int64_t(sizeof(T))) / mr * mr));
+  int64_t ntile = cdiv(cols, tn), nmb = cdiv(Kg, mb);
+  if (p.groups * ntile * nmb < G.nt) {  // too few items: split the rows further
+    nmb = std::min(cdiv(Kg, mr), cdiv(G.nt, p.groups * ntile));
+    mb = round_up(cdiv(Kg, nmb), mr);
+    nmb = cdiv(Kg, mb);
+  }
+
+  // W_g as A panels, one block per depth block of kc.
+  AlignedBuffer<T> wp(p.groups * nkb * Mpad * kc);
+  parallel_for(p.groups * nkb, [&](int64_t gb) {
+    const int64_t g = gb / nkb, b = gb % nkb, pc = b * kc;
+    pack_a(mr, false, w + g * Kg * Kd + pc, Kd, Kg, std::min(kc, Kd - pc), wp.data() + gb * Mpad * kc);
+  });
+
+  auto ws = scratch<T>(G.nt, 0, kc * round_up(tn, nr), mb * tn);
+  parallel_for(p.groups * ntile * nmb, [&](int64_t item) {
+    Scratch<T>& s = ws[omp_get_thread_num()];
+    const int64_t g = item / (ntile * nmb), tile = item / nmb % ntile, m0 = item % nmb * mb;
+    const int64_t j0 = tile * tn, n = std::min(tn, cols - j0), m = std::min(mb, Kg - m0);
+    column_segments(j0, n, PQ, p.Q(), !pointwise, nr, s.segs);
+    for (int64_t b = 0; b < nkb; ++b) {
+      const int64_t pc = b * kc, k = std::min(kc, Kd - pc);
+      if (pointwise)
+        pack_rows_b(x + (g * Cg + pc) * PQ, p.C * PQ, PQ, k, s.segs, n, nr, s.b.data());
+      else
+        pack_im2col_b(p, g, x, pc, k, s.segs, n, nr, s.b.data());
+      macro_kernel(G.uk, m, n, k, wp.data() + (g * nkb + b) * Mpad * kc + m0 * k, s.b.data(), s.c.data(), tn,
+                   b > 0);
+    }
+    column_segments(j0, n, PQ, p.Q(), false, 0, s.segs2);
+    unpack_rows(s.c.data(), tn, m, s.segs2, bias ? bias + g * Kg + m0 : nullptr, y + (g * Kg + m0) * PQ, p.K * PQ,
+                PQ);
+  });
+}
+
+// dx = col2im(W_g^T dy_g): items are (group, block of input channels, block of
+// images); an item owns the dx planes of its channels and images outright.
+template <typename T>
+void backward_input(const ConvParams& p, const T* dy, const T* w, T* dx) {
+  const Gemm<T> G;
+  const int mr = G.uk.mr, nr = G.uk.nr;
+  const int64_t Kg = p.Kg(), Cg = p.Cg(), RS = p.R * p.S, Kd = Cg * RS, PQ = p.P() * p.Q(), HW = p.H * p.W;
+  const int64_t kc = std::min(G.bl.kc, Kg), nkb = cdiv(Kg, kc);
+  const bool pointwise = is_pointwise(p);
+  const int64_t tn = std::min(G.bl.nc, round_up(PQ * p.N, nr));
+  // Channel blocks: the dphi tile (cb*R*S x tn) in half of L2; a multiple of the
+  // thread count when there are several, and at least one per thread if possible.
+  int64_t ncb = cdiv(Cg, std::max<int64_t>(1, G.l2 / 2 / (RS * tn * int64_t(sizeof(T)))));
+  if (ncb > 1) ncb = round_up(ncb, G.nt);
+  if (p.groups * ncb < G.nt) ncb = cdiv(G.nt, p.groups);
+  ncb = std::min(ncb, Cg);
+  const int64_t cb = cdiv(Cg, ncb);
+  ncb = cdiv(Cg, cb);
+  const int64_t nimg = p.groups * ncb >= G.nt ? 1 : std::min<int64_t>(p.N, cdiv(G.nt, p.groups * ncb));
+  const int64_t Mpad = round_up(cb * RS, mr);
+
+  // W_g^T as A panels: per (group, channel block, depth block).
+  AlignedBuffer<T> wp(p.groups * ncb * nkb * Mpad * kc);
+  parallel_for(p.groups * ncb * nkb, [&](int64_t i) {
+    const int64_t g = i / (ncb * nkb), c0 = i / nkb % ncb * cb, b = i % nkb, pc = b * kc;
+    const int64_t rows = (std::min(Cg, c0 + cb) - c0) * RS;
+    pack_a(mr, true, w + (g * Kg + pc) * Kd + c0 * RS, Kd, rows, std::min(kc, Kg - pc), wp.data() + i * Mpad * kc);
+  });
+
+  auto ws = scratch<T>(G.nt, 0, kc * round_up(tn, nr), Mpad * tn);
+  parallel_for(p.groups * ncb * nimg, [&](int64_t item) {
+    Scratch<T>& s = ws[omp_get_thread_num()];
+    const int64_t g = item / (ncb * nimg), cbi = item / nimg % ncb, part = item % nimg;
+    const int64_t c0 = cbi * cb, c1 = std::min(Cg, c0 + cb), rows = (c1 - c0) * RS;
+    const int64_t n0 = p.N * part / nimg, n1 = p.N * (part + 1) / nimg;
+    if (!pointwise)  // col2im adds into dx: start from zero (padding-only pixels stay 0)
+      for (int64_t n = n0; n < n1; ++n)
+        std::fill(dx + (n * p.C + g * Cg + c0) * HW, dx + (n * p.C + g * Cg + c1) * HW, T(0));
+    for (int64_t j0 = n0 * PQ; j0 < n1 * PQ; j0 += tn) {
+      const int64_t n = std::min(tn, n1 * PQ - j0);
+      column_segments(j0, n, PQ, p.Q(), false, nr, s.segs);
+      for (int64_t b = 0; b < nkb; ++b) {
+        const int64_t pc = b * kc, k = std::min(kc, Kg - pc);
+        pack_rows_b(dy + (g * Kg + pc) * PQ, p.K * PQ, PQ, k, s.segs, n, nr, s.b.data());
+        macro_kernel(G.uk, rows, n, k, wp.data() + ((g * ncb + cbi) * nkb + b) * Mpad * kc, s.b.data(),
+                     s.c.data(), tn, b > 0);
+      }
+      if (pointwise) {  // phi is x itself: dphi is dx, each element written once
+        column_segments(j0, n, PQ, p.Q(), false, 0, s.segs2);
+        unpack_rows(s.c.data(), tn, rows, s.segs2, static_cast<const T*>(nullptr), dx + (g * Cg + c0) * HW,
+                    p.C * HW, HW);
+      } else {
+        column_segments(j0, n, PQ, p.Q(), true, 0, s.segs2);
+        col2im_add(p, g, c0, c1, s.c.data(), tn, s.segs2, dx);
+      }
+    }
+  });
+}
+
+// dW_g = dy_g phi(x)^T, the depth running over the batch's pixels: items are
+// (group, row block, column block of dW, part of the pixels). Part 0 sums into
+// dw, part i > 0 into partial buffer i - 1; the parts are added in order after.
+template <typename T>
+void backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) {
+  const Gemm<T> G;
+  const int mr = G.uk.mr, nr = G.uk.nr;
+  const int64_t Kg = p.Kg(), Cg = p.Cg(), Kd = Cg * p.R * p.S, PQ = p.P() * p.Q(), pixels = p.N * PQ;
+  const int64_t kc = std::min(G.bl.kc, pixels), nkb = cdiv(pixels, kc);
+  // Column blocks of dW: the B block (kc x nb) within nc; a multiple of the
+  // threads when there are several. Row blocks: the dW block (mb x nb) in a
+  // quarter of L2.
+  int64_t nnb = cdiv(Kd, G.bl.nc);
+  if (nnb > 1) nnb = round_up(nnb, G.nt);
+  const int64_t nb = round_up(cdiv(Kd, nnb), nr);
+  nnb = cdiv(Kd, nb);
+  const int64_t mb = std::min(round_up(Kg, mr), std::max<int64_t>(mr, G.l2 / 4 / (nb * int64_t(sizeof(T))) / mr * mr));
+  const int64_t nmb = cdiv(Kg, mb);
+  const int64_t blocks = p.groups * nmb * nnb;
+  const int64_t parts = blocks >= G.nt ? 1 : std::min<int64_t>(nkb, cdiv(G.nt, blocks));
+
+  AlignedBuffer<T> partial((parts - 1) * p.w_size());
+  auto ws = scratch<T>(G.nt, mb * kc, kc * nb, 0);
+  parallel_for(blocks * parts, [&](int64_t item) {
+    Scratch<T>& s = ws[omp_get_thread_num()];
+    const int64_t part = item % parts, blk = item / parts;
+    const int64_t g = blk / (nmb * nnb), m0 = blk / nnb % nmb * mb, t0 = blk % nnb * nb;
+    const int64_t m = std::min(mb, Kg - m0), n = std::min(nb, Kd - t0);
+    T* C = (part == 0 ? dw : partial.data() + (part - 1) * p.w_size()) + (g * Kg + m0) * Kd + t0;
+    const int64_t b0 = nkb * part / parts, b1 = nkb * (part + 1) / parts;
+    if (b0 == b1)
+      for (int64_t i = 0; i < m; ++i) std::fill(C + i * Kd, C + i * Kd + n, T(0));
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t j0 = b * kc, k = std::min(kc, pixels - j0);
+      column_segments(j0, k, PQ, p.Q(), false, 0, s.segs);
+      column_segments(j0, k, PQ, p.Q(), true, 0, s.segs2);
+      pack_rows_a(dy + (g * Kg + m0) * PQ, p.K * PQ, PQ, m, s.segs, k, mr, s.a.data());
+      pack_im2col_bt(p, g, x, t0, n, s.segs2, k, nr, s.b.data());
+      macro_kernel(G.uk, m, n, k, s.a.data(), s.b.data(), C, Kd, b > b0);
+    }
+  });
+  if (parts > 1) {
+    const int64_t size = p.w_size(), chunk = 4096;
+    parallel_for(cdiv(size, chunk), [&](int64_t c) {
+      const int64_t i0 = c * chunk, i1 = std::min(size, i0 + chunk);
+      for (int64_t q = 0; q < parts - 1; ++q) {
+        const T* src = partial.data() + q * size;
+        for (int64_t i = i0; i < i1; ++i) dw[i] += src[i];
+      }
+    });
+  }
+}
+
+std::string refuses(const ConvParams&, Pass, DType) { return ""; }
+
+}  // namespace
+
+Route make_im2col_route() {
+  return Route{"im2col",
+               refuses,
+               {forward<float>, backward_input<float>, backward_weight<float>},
+               {forward<double>, backward_input<double>, backward_weight<double>}};
+}
+
+}  // namespace convbp
