@@ -9,6 +9,8 @@ namespace convbp {
     isa_enum, ns::f32_fma_peak, ns::f32_fma_peak_flops_per_iter,                   \
         {ns::f32_gemm_mr, ns::f32_gemm_nr, ns::f32_gemm_ukernel},                  \
         {ns::f64_gemm_mr, ns::f64_gemm_nr, ns::f64_gemm_ukernel},                  \
+        {ns::f32_copy_runs, ns::f32_add_runs, ns::f32_transpose_panel},            \
+        {ns::f64_copy_runs, ns::f64_add_runs, ns::f64_transpose_panel},            \
   }
 
 const KernelTable& kernel_table_for(Isa isa) {

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "convbp/runtime.hpp"
+#include "kernels/kernels.hpp"
 
 namespace convbp {
 
@@ -16,16 +17,30 @@ struct GemmUkernel {
   void (*run)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int64_t m, int64_t n, bool accumulate);
 };
 
+// The data-movement kernels of the im2col route (contracts: cpp/kernels/kernels.hpp).
+template <typename T>
+struct MoveKernels {
+  void (*copy_runs)(const CopyRun* runs, int64_t n, const T* src, T* dst);
+  void (*add_runs)(const CopyRun* runs, int64_t n, const T* src, T* dst);
+  void (*transpose_panel)(const T* src, int64_t ld, int64_t rows, int64_t kc, int64_t width, T* dst);
+};
+
 struct KernelTable {
   Isa isa;
   float (*f32_fma_peak)(int64_t iters, float seed);
   int64_t f32_fma_peak_flops_per_iter;
   GemmUkernel<float> f32_gemm;
   GemmUkernel<double> f64_gemm;
+  MoveKernels<float> f32_move;
+  MoveKernels<double> f64_move;
 
   template <typename T>
   const GemmUkernel<T>& gemm() const {
     if constexpr (std::is_same_v<T, float>) return f32_gemm; else return f64_gemm;
+  }
+  template <typename T>
+  const MoveKernels<T>& move() const {
+    if constexpr (std::is_same_v<T, float>) return f32_move; else return f64_move;
   }
 };
 

@@ -60,7 +60,7 @@ struct Gemm {
 template <typename T>
 struct Scratch {
   AlignedBuffer<T> a, b, c;
-  std::vector<ColSeg> segs, segs2;
+  Plan plan, plan2;
 };
 
 template <typename T>
@@ -70,16 +70,29 @@ std::vector<Scratch<T>> scratch(int nt, int64_t a, int64_t b, int64_t c) {
     x.a.reset(a);
     x.b.reset(b);
     x.c.reset(c);
-    x.segs.reserve(64);
-    x.segs2.reserve(64);
   }
   return s;
 }
 
+// Packs rows [t0, t0 + kc) of phi(x) (group g) for the tile the plan was built
+// for into B panels: row t = (c, tap) runs the tap's group from channel c.
+template <typename T>
+void pack_phi(const MoveKernels<T>& mv, const ConvParams& p, int64_t g, const T* x, int64_t t0, int64_t kc,
+              const Plan& plan, int64_t row_stride, T* dst) {
+  const int64_t RS = p.R * p.S, HW = p.H * p.W;
+  int64_t c = t0 / RS, rs = t0 % RS;
+  for (int64_t pl = 0; pl < kc; ++pl) {
+    mv.copy_runs(plan.group(rs), plan.size(rs), x + (g * p.Cg() + c) * HW, dst + pl * row_stride);
+    if (++rs == RS) { rs = 0; ++c; }
+  }
+}
+
 // y_g = W_g phi(x) + bias: items are (group, pixel tile, block of output channels).
+// The bias is the C tile's starting value, so it rides along the GEMM.
 template <typename T>
 void forward(const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
   const Gemm<T> G;
+  const MoveKernels<T>& mv = kernel_table().move<T>();
   const int mr = G.uk.mr, nr = G.uk.nr;
   const int64_t Kg = p.Kg(), Cg = p.Cg(), Kd = Cg * p.R * p.S, PQ = p.P() * p.Q(), cols = p.N * PQ;
   const int64_t kc = std::min(G.bl.kc, Kd), nkb = cdiv(Kd, kc), Mpad = round_up(Kg, mr);
@@ -106,19 +119,28 @@ void forward(const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
     Scratch<T>& s = ws[omp_get_thread_num()];
     const int64_t g = item / (ntile * nmb), tile = item / nmb % ntile, m0 = item % nmb * mb;
     const int64_t j0 = tile * tn, n = std::min(tn, cols - j0), m = std::min(mb, Kg - m0);
-    column_segments(j0, n, PQ, p.Q(), !pointwise, nr, s.segs);
+    T* C = s.c.data();
+    if (bias)
+      for (int64_t i = 0; i < m; ++i) std::fill(C + i * tn, C + i * tn + n, bias[g * Kg + m0 + i]);
+    int64_t planned_kc = -1;
     for (int64_t b = 0; b < nkb; ++b) {
       const int64_t pc = b * kc, k = std::min(kc, Kd - pc);
+      if (k != planned_kc) {  // panel offsets depend on the block depth
+        if (pointwise) plan_gather(j0, n, PQ, p.C * PQ, nr, k, s.plan);
+        else plan_im2col(p, j0, n, nr, k, s.plan);
+        planned_kc = k;
+      }
       if (pointwise)
-        pack_rows_b(x + (g * Cg + pc) * PQ, p.C * PQ, PQ, k, s.segs, n, nr, s.b.data());
+        for (int64_t pl = 0; pl < k; ++pl)
+          mv.copy_runs(s.plan.group(0), s.plan.size(0), x + (g * Cg + pc + pl) * PQ, s.b.data() + pl * nr);
       else
-        pack_im2col_b(p, g, x, pc, k, s.segs, n, nr, s.b.data());
-      macro_kernel(G.uk, m, n, k, wp.data() + (g * nkb + b) * Mpad * kc + m0 * k, s.b.data(), s.c.data(), tn,
-                   b > 0);
+        pack_phi(mv, p, g, x, pc, k, s.plan, nr, s.b.data());
+      macro_kernel(G.uk, m, n, k, wp.data() + (g * nkb + b) * Mpad * kc + m0 * k, s.b.data(), C, tn,
+                   b > 0 || bias != nullptr);
     }
-    column_segments(j0, n, PQ, p.Q(), false, 0, s.segs2);
-    unpack_rows(s.c.data(), tn, m, s.segs2, bias ? bias + g * Kg + m0 : nullptr, y + (g * Kg + m0) * PQ, p.K * PQ,
-                PQ);
+    plan_scatter(j0, n, PQ, p.K * PQ, s.plan2);
+    for (int64_t i = 0; i < m; ++i)
+      mv.copy_runs(s.plan2.group(0), s.plan2.size(0), C + i * tn, y + (g * Kg + m0 + i) * PQ);
   });
 }
 
@@ -127,6 +149,7 @@ void forward(const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
 template <typename T>
 void backward_input(const ConvParams& p, const T* dy, const T* w, T* dx) {
   const Gemm<T> G;
+  const MoveKernels<T>& mv = kernel_table().move<T>();
   const int mr = G.uk.mr, nr = G.uk.nr;
   const int64_t Kg = p.Kg(), Cg = p.Cg(), RS = p.R * p.S, Kd = Cg * RS, PQ = p.P() * p.Q(), HW = p.H * p.W;
   const int64_t kc = std::min(G.bl.kc, Kg), nkb = cdiv(Kg, kc);
@@ -160,22 +183,29 @@ void backward_input(const ConvParams& p, const T* dy, const T* w, T* dx) {
     if (!pointwise)  // col2im adds into dx: start from zero (padding-only pixels stay 0)
       for (int64_t n = n0; n < n1; ++n)
         std::fill(dx + (n * p.C + g * Cg + c0) * HW, dx + (n * p.C + g * Cg + c1) * HW, T(0));
+    T* C = s.c.data();
     for (int64_t j0 = n0 * PQ; j0 < n1 * PQ; j0 += tn) {
       const int64_t n = std::min(tn, n1 * PQ - j0);
-      column_segments(j0, n, PQ, p.Q(), false, nr, s.segs);
+      int64_t planned_kc = -1;
       for (int64_t b = 0; b < nkb; ++b) {
         const int64_t pc = b * kc, k = std::min(kc, Kg - pc);
-        pack_rows_b(dy + (g * Kg + pc) * PQ, p.K * PQ, PQ, k, s.segs, n, nr, s.b.data());
-        macro_kernel(G.uk, rows, n, k, wp.data() + ((g * ncb + cbi) * nkb + b) * Mpad * kc, s.b.data(),
-                     s.c.data(), tn, b > 0);
+        if (k != planned_kc) {
+          plan_gather(j0, n, PQ, p.K * PQ, nr, k, s.plan);
+          planned_kc = k;
+        }
+        for (int64_t pl = 0; pl < k; ++pl)
+          mv.copy_runs(s.plan.group(0), s.plan.size(0), dy + (g * Kg + pc + pl) * PQ, s.b.data() + pl * nr);
+        macro_kernel(G.uk, rows, n, k, wp.data() + ((g * ncb + cbi) * nkb + b) * Mpad * kc, s.b.data(), C, tn,
+                     b > 0);
       }
       if (pointwise) {  // phi is x itself: dphi is dx, each element written once
-        column_segments(j0, n, PQ, p.Q(), false, 0, s.segs2);
-        unpack_rows(s.c.data(), tn, rows, s.segs2, static_cast<const T*>(nullptr), dx + (g * Cg + c0) * HW,
-                    p.C * HW, HW);
+        plan_scatter(j0, n, PQ, p.C * HW, s.plan2);
+        for (int64_t i = 0; i < rows; ++i)
+          mv.copy_runs(s.plan2.group(0), s.plan2.size(0), C + i * tn, dx + (g * Cg + c0 + i) * HW);
       } else {
-        column_segments(j0, n, PQ, p.Q(), true, 0, s.segs2);
-        col2im_add(p, g, c0, c1, s.c.data(), tn, s.segs2, dx);
+        plan_col2im(p, j0, n, s.plan2);
+        for (int64_t i = 0; i < rows; ++i)
+          mv.add_runs(s.plan2.group(i % RS), s.plan2.size(i % RS), C + i * tn, dx + (g * Cg + c0 + i / RS) * HW);
       }
     }
   });
@@ -184,12 +214,16 @@ void backward_input(const ConvParams& p, const T* dy, const T* w, T* dx) {
 // dW_g = dy_g phi(x)^T, the depth running over the batch's pixels: items are
 // (group, row block, column block of dW, part of the pixels). Part 0 sums into
 // dw, part i > 0 into partial buffer i - 1; the parts are added in order after.
+// Both operands are pixel-contiguous, so each panel is gathered into plain rows
+// (dy rows; phi rows through the im2col plan) and transposed into panel layout.
 template <typename T>
 void backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) {
   const Gemm<T> G;
+  const MoveKernels<T>& mv = kernel_table().move<T>();
   const int mr = G.uk.mr, nr = G.uk.nr;
-  const int64_t Kg = p.Kg(), Cg = p.Cg(), Kd = Cg * p.R * p.S, PQ = p.P() * p.Q(), pixels = p.N * PQ;
-  const int64_t kc = std::min(G.bl.kc, pixels), nkb = cdiv(pixels, kc);
+  const int64_t Kg = p.Kg(), Cg = p.Cg(), RS = p.R * p.S, Kd = Cg * RS, PQ = p.P() * p.Q(), pixels = p.N * PQ;
+  const int64_t kc = std::min(G.bl.kc, pixels), nkb = cdiv(pixels, kc), ldt = round_up(kc, 16);
+  const bool pointwise = is_pointwise(p);
   // Column blocks of dW: the B block (kc x nb) within nc; a multiple of the
   // threads when there are several. Row blocks: the dW block (mb x nb) in a
   // quarter of L2.
@@ -203,7 +237,8 @@ void backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) {
   const int64_t parts = blocks >= G.nt ? 1 : std::min<int64_t>(nkb, cdiv(G.nt, blocks));
 
   AlignedBuffer<T> partial((parts - 1) * p.w_size());
-  auto ws = scratch<T>(G.nt, mb * kc, kc * nb, 0);
+  // a: packed dy (mb x kc); b: packed phi^T (kc x nb); c: one panel of gathered rows.
+  auto ws = scratch<T>(G.nt, round_up(mb, mr) * kc, kc * nb, std::max(mr, nr) * ldt);
   parallel_for(blocks * parts, [&](int64_t item) {
     Scratch<T>& s = ws[omp_get_thread_num()];
     const int64_t part = item % parts, blk = item / parts;
@@ -213,12 +248,29 @@ void backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) {
     const int64_t b0 = nkb * part / parts, b1 = nkb * (part + 1) / parts;
     if (b0 == b1)
       for (int64_t i = 0; i < m; ++i) std::fill(C + i * Kd, C + i * Kd + n, T(0));
+    T* rows = s.c.data();
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t j0 = b * kc, k = std::min(kc, pixels - j0);
-      column_segments(j0, k, PQ, p.Q(), false, 0, s.segs);
-      column_segments(j0, k, PQ, p.Q(), true, 0, s.segs2);
-      pack_rows_a(dy + (g * Kg + m0) * PQ, p.K * PQ, PQ, m, s.segs, k, mr, s.a.data());
-      pack_im2col_bt(p, g, x, t0, n, s.segs2, k, nr, s.b.data());
+      // A: dy rows of this block's output channels, mr at a time.
+      plan_gather(j0, k, PQ, p.K * PQ, 0, k, s.plan);
+      for (int64_t i0 = 0; i0 < m; i0 += mr) {
+        const int64_t h = std::min<int64_t>(mr, m - i0);
+        for (int64_t i = 0; i < h; ++i)
+          mv.copy_runs(s.plan.group(0), s.plan.size(0), dy + (g * Kg + m0 + i0 + i) * PQ, rows + i * ldt);
+        mv.transpose_panel(rows, ldt, h, k, mr, s.a.data() + i0 * k);
+      }
+      // B: rows t0.. of phi(x), nr at a time.
+      if (pointwise) plan_gather(j0, k, PQ, p.C * PQ, 0, k, s.plan2);
+      else plan_im2col(p, j0, k, 0, k, s.plan2);
+      for (int64_t i0 = 0; i0 < n; i0 += nr) {
+        const int64_t h = std::min<int64_t>(nr, n - i0);
+        if (pointwise)
+          for (int64_t i = 0; i < h; ++i)
+            mv.copy_runs(s.plan2.group(0), s.plan2.size(0), x + (g * Cg + t0 + i0 + i) * PQ, rows + i * ldt);
+        else
+          pack_phi(mv, p, g, x, t0 + i0, h, s.plan2, ldt, rows);
+        mv.transpose_panel(rows, ldt, h, k, nr, s.b.data() + i0 * k);
+      }
       macro_kernel(G.uk, m, n, k, s.a.data(), s.b.data(), C, Kd, b > b0);
     }
   });

@@ -1,56 +1,70 @@
-// Packing phi(x), dy and their transposes into GEMM panels, and col2im (the
-// declarations in im2col-pack.hpp say what each computes). Every routine walks
-// precomputed column segments, so the inner loops are plain contiguous (or
-// strided) copies; padding is skipped by index ranges (valid_range) and written
-// as zeros, never read.
+// Building the run plans of im2col-pack.hpp. Column tiles are cut into
+// segments that stay within one image, one output row (for phi) and one B panel
+// (for panel layouts); each segment becomes at most three runs: zeros for the
+// padding on the left, the copy, zeros on the right. Padding is found with
+// valid_range (never read).
 #include "drivers/im2col-pack.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "drivers/parallel.hpp"
 
 namespace convbp {
 
-void column_segments(int64_t j0, int64_t len, int64_t PQ, int64_t Q, bool by_row, int64_t panel,
-                     std::vector<ColSeg>& out) {
-  out.clear();
+namespace {
+
+// Calls f(n, p, q0, q1, col) for the segments of columns [j0, j0 + len): within
+// one image, one output row when by_row (else p = 0 and q runs over pq), one
+// panel of nr columns when nr > 0.
+template <class F>
+void segments(int64_t j0, int64_t len, int64_t PQ, int64_t Q, bool by_row, int nr, F&& f) {
   const int64_t end = j0 + len;
   for (int64_t j = j0; j < end;) {
     const int64_t n = j / PQ, pq = j % PQ;
     int64_t stop = std::min(end, (n + 1) * PQ);
     if (by_row) stop = std::min(stop, j + (Q - pq % Q));
-    if (panel > 0) stop = std::min(stop, j0 + ((j - j0) / panel + 1) * panel);
-    if (by_row) out.push_back({n, pq / Q, pq % Q, pq % Q + (stop - j), j - j0});
-    else out.push_back({n, 0, pq, pq + (stop - j), j - j0});
+    if (nr > 0) stop = std::min(stop, j0 + ((j - j0) / nr + 1) * nr);
+    if (by_row) f(n, pq / Q, pq % Q, pq % Q + (stop - j), j - j0);
+    else f(n, int64_t(0), pq, pq + (stop - j), j - j0);
     j = stop;
   }
 }
 
+inline void add_run(Plan& plan, int64_t dst, int64_t src, int64_t len, int64_t step) {
+  if (len > 0) plan.runs.push_back(CopyRun{dst, src, int32_t(len), int32_t(step)});
+}
+
+// Zeros for the columns that pad the last B panel of a len-column tile.
+inline void panel_tail(Plan& plan, int64_t len, int nr, int64_t kc) {
+  if (nr > 0 && len % nr) add_run(plan, panel_pos(len, nr, kc), 0, nr - len % nr, 0);
+}
+
+inline void start(Plan& plan) {
+  plan.runs.clear();
+  plan.first.assign(1, 0);
+}
+inline void close_group(Plan& plan) { plan.first.push_back(int64_t(plan.runs.size())); }
+
+}  // namespace
+
+void plan_gather(int64_t j0, int64_t len, int64_t PQ, int64_t img, int nr, int64_t kc, Plan& plan) {
+  start(plan);
+  segments(j0, len, PQ, PQ, false, nr, [&](int64_t n, int64_t, int64_t q0, int64_t q1, int64_t col) {
+    add_run(plan, panel_pos(col, nr, kc), n * img + q0, q1 - q0, 1);
+  });
+  panel_tail(plan, len, nr, kc);
+  close_group(plan);
+}
+
+void plan_scatter(int64_t j0, int64_t len, int64_t PQ, int64_t img, Plan& plan) {
+  start(plan);
+  segments(j0, len, PQ, PQ, false, 0, [&](int64_t n, int64_t, int64_t q0, int64_t q1, int64_t col) {
+    add_run(plan, n * img + q0, col, q1 - q0, 1);
+  });
+  close_group(plan);
+}
+
 namespace {
-
-template <typename T>
-inline void zero(T* dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = T(0);
-}
-
-// dst[0..n) = src[0, step, 2*step, ...]
-template <typename T>
-inline void copy_strided(T* dst, const T* src, int64_t n, int64_t step) {
-  if (step == 1) {
-    std::memcpy(dst, src, size_t(n) * sizeof(T));
-    return;
-  }
-  for (int64_t i = 0; i < n; ++i) dst[i] = src[i * step];
-}
-
-// The zero columns that pad the last of the panels of a tn-column tile, in row pl.
-template <typename T>
-inline void zero_panel_tail(T* Bp, int64_t tn, int nr, int64_t kc, int64_t pl) {
-  const int64_t rem = tn % nr;
-  if (rem == 0) return;
-  zero(Bp + (tn / nr) * nr * kc + pl * nr + rem, nr - rem);
-}
 
 // The ranges of one (r, s) tap: output rows [p0, p1) and columns [q0, q1) whose
 // input position lies inside x, and the tap's offset into x (oh, ow).
@@ -66,151 +80,44 @@ struct Tap {
 
 }  // namespace
 
-template <typename T>
-void pack_rows_b(const T* base, int64_t img, int64_t PQ, int64_t kc, const std::vector<ColSeg>& segs, int64_t tn,
-                 int nr, T* Bp) {
-  const int64_t panel_size = int64_t(nr) * kc;
-  for (int64_t pl = 0; pl < kc; ++pl) {
-    const T* row = base + pl * PQ;
-    for (const ColSeg& sg : segs) {
-      T* dst = Bp + (sg.col / nr) * panel_size + pl * nr + sg.col % nr;
-      std::memcpy(dst, row + sg.n * img + sg.q0, size_t(sg.q1 - sg.q0) * sizeof(T));
-    }
-    zero_panel_tail(Bp, tn, nr, kc, pl);
-  }
-}
-
-template <typename T>
-void pack_rows_a(const T* base, int64_t img, int64_t PQ, int64_t m, const std::vector<ColSeg>& segs, int64_t kc,
-                 int mr, T* Ap) {
-  const int64_t panels = (m + mr - 1) / mr;
-  for (int64_t k = 0; k < panels * mr; ++k) {
-    T* a = Ap + (k / mr) * mr * kc + k % mr;
-    if (k >= m) {
-      for (int64_t pl = 0; pl < kc; ++pl) a[pl * mr] = T(0);
-      continue;
-    }
-    const T* row = base + k * PQ;
-    for (const ColSeg& sg : segs) {
-      const T* src = row + sg.n * img;
-      T* dst = a + sg.col * mr;
-      for (int64_t q = sg.q0; q < sg.q1; ++q, dst += mr) *dst = src[q];
-    }
-  }
-}
-
-template <typename T>
-void unpack_rows(const T* C, int64_t ldc, int64_t m, const std::vector<ColSeg>& segs, const T* bias, T* base,
-                 int64_t img, int64_t PQ) {
-  for (int64_t k = 0; k < m; ++k) {
-    const T* crow = C + k * ldc;
-    for (const ColSeg& sg : segs) {
-      T* dst = base + sg.n * img + k * PQ + sg.q0;
-      const T* src = crow + sg.col;
-      const int64_t len = sg.q1 - sg.q0;
-      if (bias) {
-        const T b = bias[k];
-        for (int64_t i = 0; i < len; ++i) dst[i] = src[i] + b;
-      } else {
-        std::memcpy(dst, src, size_t(len) * sizeof(T));
-      }
-    }
-  }
-}
-
-template <typename T>
-void pack_im2col_b(const ConvParams& p, int64_t g, const T* x, int64_t t0, int64_t kc,
-                   const std::vector<ColSeg>& segs, int64_t tn, int nr, T* Bp) {
-  const int64_t RS = p.R * p.S, HW = p.H * p.W, CHW = p.C * HW, panel_size = int64_t(nr) * kc;
-  for (int64_t pl = 0; pl < kc; ++pl) {
-    const int64_t t = t0 + pl, c = t / RS, r = (t % RS) / p.S, s = t % p.S;
-    const T* xc = x + (g * p.Cg() + c) * HW;
-    const Tap tap(p, r, s);
-    for (const ColSeg& sg : segs) {
-      T* dst = Bp + (sg.col / nr) * panel_size + pl * nr + sg.col % nr;
-      const int64_t len = sg.q1 - sg.q0;
-      if (sg.p < tap.p0 || sg.p >= tap.p1) {
-        zero(dst, len);
-        continue;
-      }
-      const int64_t a = std::clamp(tap.q0, sg.q0, sg.q1), b = std::clamp(tap.q1, a, sg.q1);
-      const T* src = xc + sg.n * CHW + (sg.p * p.stride_h + tap.oh) * p.W + tap.ow;
-      zero(dst, a - sg.q0);
-      copy_strided(dst + (a - sg.q0), src + a * p.stride_w, b - a, p.stride_w);
-      zero(dst + (b - sg.q0), sg.q1 - b);
-    }
-    zero_panel_tail(Bp, tn, nr, kc, pl);
-  }
-}
-
-template <typename T>
-void pack_im2col_bt(const ConvParams& p, int64_t g, const T* x, int64_t t0, int64_t nt,
-                    const std::vector<ColSeg>& segs, int64_t kc, int nr, T* Bp) {
-  const int64_t RS = p.R * p.S, HW = p.H * p.W, CHW = p.C * HW, panel_size = int64_t(nr) * kc;
-  const int64_t sw = p.stride_w;
-  for (int64_t jj = 0; jj < (nt + nr - 1) / nr * nr; ++jj) {
-    T* col = Bp + (jj / nr) * panel_size + jj % nr;
-    if (jj >= nt) {
-      for (int64_t pl = 0; pl < kc; ++pl) col[pl * nr] = T(0);
-      continue;
-    }
-    const int64_t t = t0 + jj, c = t / RS, r = (t % RS) / p.S, s = t % p.S;
-    const T* xc = x + (g * p.Cg() + c) * HW;
-    const Tap tap(p, r, s);
-    for (const ColSeg& sg : segs) {
-      T* dst = col + sg.col * nr;
-      if (sg.p < tap.p0 || sg.p >= tap.p1) {
-        for (int64_t q = sg.q0; q < sg.q1; ++q, dst += nr) *dst = T(0);
-        continue;
-      }
-      const int64_t a = std::clamp(tap.q0, sg.q0, sg.q1), b = std::clamp(tap.q1, a, sg.q1);
-      const T* src = xc + sg.n * CHW + (sg.p * p.stride_h + tap.oh) * p.W + tap.ow;
-      for (int64_t q = sg.q0; q < a; ++q, dst += nr) *dst = T(0);
-      for (int64_t q = a; q < b; ++q, dst += nr) *dst = src[q * sw];
-      for (int64_t q = b; q < sg.q1; ++q, dst += nr) *dst = T(0);
-    }
-  }
-}
-
-template <typename T>
-void col2im_add(const ConvParams& p, int64_t g, int64_t c0, int64_t c1, const T* C, int64_t ldc,
-                const std::vector<ColSeg>& segs, T* dx) {
-  const int64_t HW = p.H * p.W, CHW = p.C * HW, sw = p.stride_w;
-  for (int64_t c = c0; c < c1; ++c) {
-    T* dxc = dx + (g * p.Cg() + c) * HW;
-    for (int64_t r = 0; r < p.R; ++r)
-      for (int64_t s = 0; s < p.S; ++s) {
-        const T* crow = C + (((c - c0) * p.R + r) * p.S + s) * ldc;
-        const Tap tap(p, r, s);
-        for (const ColSeg& sg : segs) {
-          if (sg.p < tap.p0 || sg.p >= tap.p1) continue;
-          const int64_t a = std::clamp(tap.q0, sg.q0, sg.q1), b = std::clamp(tap.q1, a, sg.q1);
-          T* dst = dxc + sg.n * CHW + (sg.p * p.stride_h + tap.oh) * p.W + tap.ow;
-          const T* src = crow + sg.col - sg.q0;
-          if (sw == 1)
-            for (int64_t q = a; q < b; ++q) dst[q] += src[q];
-          else
-            for (int64_t q = a; q < b; ++q) dst[q * sw] += src[q];
+void plan_im2col(const ConvParams& p, int64_t j0, int64_t len, int nr, int64_t kc, Plan& plan) {
+  start(plan);
+  const int64_t PQ = p.P() * p.Q(), CHW = p.C * p.H * p.W;
+  for (int64_t r = 0; r < p.R; ++r)
+    for (int64_t s = 0; s < p.S; ++s) {
+      const Tap tap(p, r, s);
+      segments(j0, len, PQ, p.Q(), true, nr, [&](int64_t n, int64_t pp, int64_t q0, int64_t q1, int64_t col) {
+        if (pp < tap.p0 || pp >= tap.p1) {
+          add_run(plan, panel_pos(col, nr, kc), 0, q1 - q0, 0);
+          return;
         }
-      }
-  }
+        const int64_t a = std::clamp(tap.q0, q0, q1), b = std::clamp(tap.q1, a, q1);
+        const int64_t row = n * CHW + (pp * p.stride_h + tap.oh) * p.W + tap.ow;
+        // Runs never cross a panel (segments stop at panel edges), so positions
+        // inside the segment are consecutive.
+        add_run(plan, panel_pos(col, nr, kc), 0, a - q0, 0);
+        add_run(plan, panel_pos(col + (a - q0), nr, kc), row + a * p.stride_w, b - a, p.stride_w);
+        add_run(plan, panel_pos(col + (b - q0), nr, kc), 0, q1 - b, 0);
+      });
+      panel_tail(plan, len, nr, kc);
+      close_group(plan);
+    }
 }
 
-#define CONVBP_INSTANTIATE(T)                                                                                   \
-  template void pack_rows_b<T>(const T*, int64_t, int64_t, int64_t, const std::vector<ColSeg>&, int64_t, int,  \
-                               T*);                                                                           \
-  template void pack_rows_a<T>(const T*, int64_t, int64_t, int64_t, const std::vector<ColSeg>&, int64_t, int,  \
-                               T*);                                                                           \
-  template void unpack_rows<T>(const T*, int64_t, int64_t, const std::vector<ColSeg>&, const T*, T*, int64_t,  \
-                               int64_t);                                                                      \
-  template void pack_im2col_b<T>(const ConvParams&, int64_t, const T*, int64_t, int64_t,                      \
-                                 const std::vector<ColSeg>&, int64_t, int, T*);                               \
-  template void pack_im2col_bt<T>(const ConvParams&, int64_t, const T*, int64_t, int64_t,                     \
-                                  const std::vector<ColSeg>&, int64_t, int, T*);                              \
-  template void col2im_add<T>(const ConvParams&, int64_t, int64_t, int64_t, const T*, int64_t,                \
-                              const std::vector<ColSeg>&, T*);
-CONVBP_INSTANTIATE(float)
-CONVBP_INSTANTIATE(double)
-#undef CONVBP_INSTANTIATE
+void plan_col2im(const ConvParams& p, int64_t j0, int64_t len, Plan& plan) {
+  start(plan);
+  const int64_t PQ = p.P() * p.Q(), CHW = p.C * p.H * p.W;
+  for (int64_t r = 0; r < p.R; ++r)
+    for (int64_t s = 0; s < p.S; ++s) {
+      const Tap tap(p, r, s);
+      segments(j0, len, PQ, p.Q(), true, 0, [&](int64_t n, int64_t pp, int64_t q0, int64_t q1, int64_t col) {
+        if (pp < tap.p0 || pp >= tap.p1) return;
+        const int64_t a = std::clamp(tap.q0, q0, q1), b = std::clamp(tap.q1, a, q1);
+        const int64_t row = n * CHW + (pp * p.stride_h + tap.oh) * p.W + tap.ow;
+        add_run(plan, row + a * p.stride_w, col + (a - q0), b - a, p.stride_w);
+      });
+      close_group(plan);
+    }
+}
 
 }  // namespace convbp

@@ -6,67 +6,56 @@
 //
 // Row t of phi(x) for group g is (c, r, s) with t = (c*R + r)*S + s, c local to
 // the group: phi(x)[t, j] = x[n, g*Cg + c, p*sh + r*dh - top, q*sw + s*dw - left],
-// zero where that lies in the padding. Padding is written as true zeros; it is
-// never read from x.
+// zero where that lies in the padding. Padding is written as true zeros, never
+// read from x; so, as in PyTorch, an Inf or NaN weight makes NaN where its tap
+// meets padding (0 * Inf), where the naive route, which skips padding, does not.
+//
+// Moving a tile is planned once and then executed row after row by the ISA's
+// data-movement kernels (copy_runs / add_runs, cpp/kernels/kernels.hpp): a Plan
+// is a list of runs, grouped by kernel tap (r, s) for phi(x), with offsets
+// relative to one row (channel) of the source and of the destination. The same
+// group serves every channel, so the index arithmetic (image, row, padding
+// clipping) is paid once per tile and tap, not once per element.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "convbp/params.hpp"
+#include "kernels/kernels.hpp"
 
 namespace convbp {
 
-// Columns [col, col + (q1 - q0)) of a tile are the pixels (n, p, q0..q1-1): one
-// output row of one image (by_row) or, with p = 0, the flattened pixels
-// pq = q0..q1-1 of one image (!by_row).
-struct ColSeg {
-  int64_t n, p, q0, q1, col;
+struct Plan {
+  std::vector<CopyRun> runs;
+  std::vector<int64_t> first;  // group i is runs[first[i] .. first[i + 1])
+  const CopyRun* group(int64_t i) const { return runs.data() + first[size_t(i)]; }
+  int64_t size(int64_t i) const { return first[size_t(i) + 1] - first[size_t(i)]; }
 };
 
-// Splits columns [j0, j0 + len) of the flattened (n, p, q) index (PQ pixels per
-// image, Q per row) into segments within one image, and one output row if
-// by_row, and one panel of `panel` columns (counted from j0) if panel > 0.
-void column_segments(int64_t j0, int64_t len, int64_t PQ, int64_t Q, bool by_row, int64_t panel,
-                     std::vector<ColSeg>& out);
+// Where column `col` of a tile lands in a row of packed B panels (nr columns
+// wide, kc rows): panel col/nr, position col%nr; nr == 0 means a plain row.
+inline int64_t panel_pos(int64_t col, int nr, int64_t kc) {
+  return nr > 0 ? (col / nr) * int64_t(nr) * kc + col % nr : col;
+}
 
-// The (N, Kt, PQ) tensor `base` seen as the matrix M[k, j] = base[n*img + k*PQ + pq]
-// (img = Kt*PQ; base already offset to the first row wanted). These move M's
-// tiles in and out of GEMM layouts; segs come from column_segments(!by_row).
-//   pack_rows_b: rows 0..kc of the tile columns -> B panels (nr wide, tn columns,
-//                zero-padded to whole panels); segs split at panels of nr.
-//   pack_rows_a: A panels of M^T: mr rows k (0..m) x kc pixel columns -> a[k/mr][pl][k%mr].
-//   unpack_rows: C (m x tn, ldc) -> M (overwrite), plus bias[k] if bias.
-template <typename T>
-void pack_rows_b(const T* base, int64_t img, int64_t PQ, int64_t kc, const std::vector<ColSeg>& segs, int64_t tn,
-                 int nr, T* Bp);
-template <typename T>
-void pack_rows_a(const T* base, int64_t img, int64_t PQ, int64_t m, const std::vector<ColSeg>& segs, int64_t kc,
-                 int mr, T* Ap);
-template <typename T>
-void unpack_rows(const T* C, int64_t ldc, int64_t m, const std::vector<ColSeg>& segs, const T* bias, T* base,
-                 int64_t img, int64_t PQ);
+// Columns [j0, j0 + len) of an (N, Kt, PQ) tensor viewed as rows of N*PQ
+// columns (image stride img = Kt*PQ), one group:
+//   plan_gather: tensor row -> tile row in B-panel layout (nr, kc; the last
+//                panel's padding columns zeroed) or a plain row (nr == 0);
+//   plan_scatter: plain tile row -> tensor row.
+void plan_gather(int64_t j0, int64_t len, int64_t PQ, int64_t img, int nr, int64_t kc, Plan& plan);
+void plan_scatter(int64_t j0, int64_t len, int64_t PQ, int64_t img, Plan& plan);
 
-// phi(x) for group g, rows t0..t0+kc, tile columns -> B panels (nr wide, tn
-// columns zero-padded to whole panels). segs: column_segments(by_row, panel nr).
-template <typename T>
-void pack_im2col_b(const ConvParams& p, int64_t g, const T* x, int64_t t0, int64_t kc,
-                   const std::vector<ColSeg>& segs, int64_t tn, int nr, T* Bp);
+// phi(x) columns [j0, j0 + len), one group per tap r*S + s: source offsets are
+// relative to x's channel plane of image 0 (x + (g*Cg + c)*H*W), destination as
+// in plan_gather. For the row t = (c, r, s), run group r*S + s from that plane.
+void plan_im2col(const ConvParams& p, int64_t j0, int64_t len, int nr, int64_t kc, Plan& plan);
 
-// phi(x)^T for group g: kc pixel rows (segs: column_segments(by_row, no panels)
-// of the pixel block) x columns t0..t0+nt of phi's rows -> B panels (nr wide,
-// zero-padded). For dw = dy phi(x)^T (Xu: dW_f = phi(X)^T dY_f, transposed).
-template <typename T>
-void pack_im2col_bt(const ConvParams& p, int64_t g, const T* x, int64_t t0, int64_t nt,
-                    const std::vector<ColSeg>& segs, int64_t kc, int nr, T* Bp);
-
-// col2im: dx += phi^T-scatter of the rows (c0..c1 local channels of group g,
-// every r, s) x tile columns of C (row-major, ldc): each C[t, j] is added to the x
-// position phi(x)[t, j] was read from; padding positions are dropped. segs:
-// column_segments(by_row, no panels).
-template <typename T>
-void col2im_add(const ConvParams& p, int64_t g, int64_t c0, int64_t c1, const T* C, int64_t ldc,
-                const std::vector<ColSeg>& segs, T* dx);
+// col2im for columns [j0, j0 + len): add-runs, one group per tap, from a plain
+// tile row (the row (c, r, s) of dphi) into dx's channel plane of image 0
+// (dx + (g*Cg + c)*H*W); padding positions are dropped.
+void plan_col2im(const ConvParams& p, int64_t j0, int64_t len, Plan& plan);
 
 // True when phi(x) is x itself reshaped: 1x1 kernel, stride 1, no padding.
 inline bool is_pointwise(const ConvParams& p) {

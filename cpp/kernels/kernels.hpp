@@ -17,11 +17,28 @@
 //   values; packers zero-fill rows >= m / columns >= n (their results are
 //   discarded). MR (<t>_gemm_mr) and NR (<t>_gemm_nr) are per ISA and dtype; file
 //   names carry them: f32-gemm-8x48-avx512.cpp.
+//
+// The data-movement kernels the im2col route packs with (cpp/drivers/im2col-pack.cpp):
+//
+//   CopyRun {dst, src, len, step}: one run of a precomputed plan.
+//   <t>_copy_runs(runs, n, src, dst): for each run, for i < len:
+//       dst[run.dst + i] = run.step > 0 ? src[run.src + i*run.step] : 0
+//   <t>_add_runs(runs, n, src, dst): for each run (step >= 1), for i < len:
+//       dst[run.dst + i*run.step] += src[run.src + i]
+//   <t>_transpose_panel(src, ld, rows, kc, width, dst): for p < kc, i < width:
+//       dst[p*width + i] = i < rows ? src[i*ld + p] : 0        (1 <= rows <= width <= 64)
+//   Nothing outside those elements is read or written; runs may have len 0. Runs
+//   of one call never overlap in dst (add_runs relies on it only for speed).
 #pragma once
 
 #include <cstdint>
 
 namespace convbp {
+
+struct CopyRun {
+  int64_t dst, src;
+  int32_t len, step;
+};
 
 #define CONVBP_DECLARE_ISA_KERNELS(ns)                                                              \
   namespace ns {                                                                                    \
@@ -34,6 +51,15 @@ namespace convbp {
                         int64_t n, bool accumulate);                                                \
   void f64_gemm_ukernel(int64_t kc, const double* a, const double* b, double* c, int64_t ldc,        \
                         int64_t m, int64_t n, bool accumulate);                                     \
+  /* copy-runs-<isa>.cpp, add-runs-<isa>.cpp, transpose-panel-<isa>.cpp */                         \
+  void f32_copy_runs(const CopyRun* runs, int64_t n, const float* src, float* dst);                 \
+  void f64_copy_runs(const CopyRun* runs, int64_t n, const double* src, double* dst);               \
+  void f32_add_runs(const CopyRun* runs, int64_t n, const float* src, float* dst);                  \
+  void f64_add_runs(const CopyRun* runs, int64_t n, const double* src, double* dst);                \
+  void f32_transpose_panel(const float* src, int64_t ld, int64_t rows, int64_t kc, int64_t width,   \
+                           float* dst);                                                             \
+  void f64_transpose_panel(const double* src, int64_t ld, int64_t rows, int64_t kc, int64_t width,  \
+                           double* dst);                                                            \
   }
 
 CONVBP_DECLARE_ISA_KERNELS(generic)
