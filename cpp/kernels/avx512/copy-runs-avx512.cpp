@@ -1,6 +1,7 @@
 // copy_runs with AVX-512 (contract: cpp/kernels/kernels.hpp): each contiguous
 // run is moved in full vectors and one masked tail, so a run of 7 floats costs
-// one masked load and store; strided runs (stride > 1) copy element by element.
+// one masked load and store; stride-2 runs (stride-2 convolutions) load pairs
+// of vectors and keep the even lanes; larger strides use masked gathers.
 #include "kernels/avx512/simd-avx512.hpp"
 #include "kernels/kernels.hpp"
 
@@ -21,9 +22,15 @@ void copy_runs(const CopyRun* runs, int64_t n, const T* src, T* dst) {
       }
     } else if (run.step <= 0) {
       for (int64_t i = 0; i < run.len; i += S::L) S::store(d + i, S::first(run.len - i), S::zero());
+    } else if (run.step == 2) {
+      const T* s = src + run.src;
+      for (int64_t i = 0; i < run.len; i += S::L) S::store(d + i, S::first(run.len - i), S::load_even(S::first(run.len - i), s + 2 * i, run.len - i));
     } else {
       const T* s = src + run.src;
-      for (int64_t i = 0; i < run.len; ++i) d[i] = s[i * run.step];
+      for (int64_t i = 0; i < run.len; i += S::L) {
+        const auto m = S::first(run.len - i);
+        S::store(d + i, m, S::load_step(m, s + i * run.step, run.step));
+      }
     }
   }
 }
