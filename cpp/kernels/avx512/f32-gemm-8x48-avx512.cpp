@@ -30,27 +30,30 @@ void f32_gemm_ukernel(int64_t kc, const float* a, const float* b, float* c, int6
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 3
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
-  // The C tile is written (and maybe read) only after the k loop: start
-  // fetching its lines now so the stores do not wait on memory.
-#pragma GCC unroll 8
-  for (int i = 0; i < MR; ++i) {
-    if (i >= m) break;
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + n - 1), _MM_HINT_T0);
-  }
-
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32);
+  // The C tile is read and written only after the k loop. Its lines are
+  // prefetched shortly before the end: early enough to hide a miss to memory,
+  // late enough that the B panel streaming through L1 has not evicted them.
+  constexpr int64_t kPrefetchSteps = 48;
+  auto step = [&](const float* ap, const float* bp) {
+    const __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16), b2 = _mm512_loadu_ps(bp + 32);
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
+      const __m512 ai = _mm512_set1_ps(ap[i]);
       acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
       acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
       acc[i][2] = _mm512_fmadd_ps(ai, b2, acc[i][2]);
     }
-    a += MR;
-    b += NR;
+  };
+  const int64_t k_main = kc > kPrefetchSteps ? kc - kPrefetchSteps : 0;
+  for (int64_t p = 0; p < k_main; ++p, a += MR, b += NR) step(a, b);
+  for (int i = 0; i < MR && i < m; ++i) {
+    const char* row = reinterpret_cast<const char*>(c + i * ldc);
+    _mm_prefetch(row, _MM_HINT_T0);
+    _mm_prefetch(row + 64, _MM_HINT_T0);
+    _mm_prefetch(row + 128, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + n - 1), _MM_HINT_T0);
   }
+  for (int64_t p = k_main; p < kc; ++p, a += MR, b += NR) step(a, b);
 
   // Masked loads and stores touch only the n valid columns (masked-off lanes
   // never fault); rows >= m are never touched. With accumulate false C is not

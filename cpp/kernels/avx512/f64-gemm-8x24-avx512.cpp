@@ -27,18 +27,29 @@ void f64_gemm_ukernel(int64_t kc, const double* a, const double* b, double* c, i
 #pragma GCC unroll 3
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_pd();
 
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m512d b0 = _mm512_loadu_pd(b), b1 = _mm512_loadu_pd(b + 8), b2 = _mm512_loadu_pd(b + 16);
+  // The C tile's lines are prefetched shortly before the end of the k loop
+  // (see the f32 kernel): late enough to survive the B stream through L1.
+  constexpr int64_t kPrefetchSteps = 48;
+  auto step = [&](const double* ap, const double* bp) {
+    const __m512d b0 = _mm512_loadu_pd(bp), b1 = _mm512_loadu_pd(bp + 8), b2 = _mm512_loadu_pd(bp + 16);
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
-      const __m512d ai = _mm512_set1_pd(a[i]);
+      const __m512d ai = _mm512_set1_pd(ap[i]);
       acc[i][0] = _mm512_fmadd_pd(ai, b0, acc[i][0]);
       acc[i][1] = _mm512_fmadd_pd(ai, b1, acc[i][1]);
       acc[i][2] = _mm512_fmadd_pd(ai, b2, acc[i][2]);
     }
-    a += MR;
-    b += NR;
+  };
+  const int64_t k_main = kc > kPrefetchSteps ? kc - kPrefetchSteps : 0;
+  for (int64_t p = 0; p < k_main; ++p, a += MR, b += NR) step(a, b);
+  for (int i = 0; i < MR && i < m; ++i) {
+    const char* row = reinterpret_cast<const char*>(c + i * ldc);
+    _mm_prefetch(row, _MM_HINT_T0);
+    _mm_prefetch(row + 64, _MM_HINT_T0);
+    _mm_prefetch(row + 128, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + n - 1), _MM_HINT_T0);
   }
+  for (int64_t p = k_main; p < kc; ++p, a += MR, b += NR) step(a, b);
 
   // Only rows < m and columns < n are touched; C is read only when accumulating.
   const __mmask8 k0 = lanes(n, 0), k1 = lanes(n, 1), k2 = lanes(n, 2);
