@@ -4,11 +4,13 @@
 
 namespace convbp {
 
-#define CONVBP_ROW(isa_enum, ns)                                                   \
+#define CONVBP_ROW(isa_enum, ns, f32_narrow, f64_narrow)                           \
   KernelTable {                                                                    \
     isa_enum, ns::f32_fma_peak, ns::f32_fma_peak_flops_per_iter,                   \
         {ns::f32_gemm_mr, ns::f32_gemm_nr, ns::f32_gemm_ukernel},                  \
         {ns::f64_gemm_mr, ns::f64_gemm_nr, ns::f64_gemm_ukernel},                  \
+        {ns::f32_narrow##_mr, ns::f32_narrow##_nr, ns::f32_narrow##_ukernel},      \
+        {ns::f64_narrow##_mr, ns::f64_narrow##_nr, ns::f64_narrow##_ukernel},      \
         {ns::f32_copy_runs, ns::f32_add_runs, ns::f32_transpose_panel},            \
         {ns::f64_copy_runs, ns::f64_add_runs, ns::f64_transpose_panel},            \
   }
@@ -16,9 +18,9 @@ namespace convbp {
 const KernelTable& kernel_table_for(Isa isa) {
   // Function-local: built on first use, after the kernels' constants exist.
   static const KernelTable tables[] = {
-      CONVBP_ROW(Isa::Generic, generic),
-      CONVBP_ROW(Isa::Avx2, avx2),
-      CONVBP_ROW(Isa::Avx512, avx512),
+      CONVBP_ROW(Isa::Generic, generic, f32_gemm, f64_gemm),
+      CONVBP_ROW(Isa::Avx2, avx2, f32_gemm, f64_gemm),
+      CONVBP_ROW(Isa::Avx512, avx512, f32_gemm_narrow, f64_gemm_narrow),
   };
   return tables[static_cast<int>(isa)];
 }

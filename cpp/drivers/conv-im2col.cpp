@@ -31,28 +31,38 @@ namespace {
 
 inline int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// The micro-kernel for products with n columns (the tile that pads n least),
+// its blocking, and the machine facts the items are sized by.
 template <typename T>
 struct Gemm {
-  const GemmUkernel<T>& uk = kernel_table().gemm<T>();
-  GemmBlocking bl = blocking();
+  const GemmUkernel<T>& uk;
+  GemmBlocking bl;
   int64_t l2 = cache_sizes().l2;
   int nt = num_threads();
 
-  static GemmBlocking blocking() {
-    static const GemmBlocking b = gemm_blocking(kernel_table().gemm<T>());
-    return b;
-  }
-  // Column tile width over `cols` columns: at most nc, a multiple of NR, narrowed
-  // until there are about 4 tiles per thread (given `other` items per tile),
-  // but not below 2 NR.
-  int64_t tile(int64_t cols, int64_t other) const {
-    int64_t tn = std::min(bl.nc, round_up(cols, uk.nr));
+  explicit Gemm(int64_t n) : uk(kernel_table().gemm_for<T>(n)), bl(gemm_blocking(uk)) {}
+
+  // Splits an M x cols output (per group, `groups` of them) into items of
+  // mb rows x tn columns: tn at most nc (a multiple of NR), mb at most `mb_max`
+  // (a multiple of MR). With fewer than ~4 items per thread it splits the rows
+  // first (down to 64; each row block repacks the same B tile, which costs
+  // 1/(2*mb) of the GEMM) and narrows the tiles only after (down to 2 NR; narrow
+  // tiles reuse each A micro-panel less).
+  void items(int64_t M, int64_t cols, int64_t groups, int64_t mb_max, int64_t& mb, int64_t& tn) const {
+    const int mr = uk.mr, nr = uk.nr;
     const int64_t want = 4 * int64_t(nt);
-    if (cdiv(cols, tn) * other < want) {
-      const int64_t tiles = cdiv(want, std::max<int64_t>(other, 1));
-      tn = std::clamp<int64_t>(round_up(cdiv(cols, tiles), uk.nr), std::min<int64_t>(tn, 2 * uk.nr), tn);
+    tn = std::min(bl.nc, round_up(cols, nr));
+    mb = std::min(round_up(M, mr), std::max<int64_t>(mr, mb_max / mr * mr));
+    auto count = [&] { return groups * cdiv(cols, tn) * cdiv(M, mb); };
+    if (count() < want) {
+      const int64_t nmb = std::min(cdiv(M, 64), cdiv(want, groups * cdiv(cols, tn)));
+      if (nmb > cdiv(M, mb)) mb = round_up(cdiv(M, nmb), mr);
     }
-    return tn;
+    if (count() < want) {
+      const int64_t ntile = cdiv(want, groups * cdiv(M, mb));
+      tn = std::clamp<int64_t>(round_up(cdiv(cols, ntile), nr), std::min<int64_t>(tn, 2 * nr), tn);
+    }
+    if (count() < nt) mb = round_up(cdiv(M, cdiv(int64_t(nt), groups * cdiv(cols, tn))), mr);
   }
 };
 
@@ -91,21 +101,16 @@ void pack_phi(const MoveKernels<T>& mv, const ConvParams& p, int64_t g, const T*
 // The bias is the C tile's starting value, so it rides along the GEMM.
 template <typename T>
 void forward(const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
-  const Gemm<T> G;
+  const Gemm<T> G(p.N * p.P() * p.Q());
   const MoveKernels<T>& mv = kernel_table().move<T>();
   const int mr = G.uk.mr, nr = G.uk.nr;
   const int64_t Kg = p.Kg(), Cg = p.Cg(), Kd = Cg * p.R * p.S, PQ = p.P() * p.Q(), cols = p.N * PQ;
   const int64_t kc = std::min(G.bl.kc, Kd), nkb = cdiv(Kd, kc), Mpad = round_up(Kg, mr);
   const bool pointwise = is_pointwise(p);
-  int64_t tn = G.tile(cols, p.groups);
-  // Row blocks: the C tile (mb x tn) stays in a quarter of L2 beside the B block.
-  int64_t mb = std::min(Mpad, std::max<int64_t>(mr, G.l2 / 4 / (tn * int64_t(sizeof(T))) / mr * mr));
-  int64_t ntile = cdiv(cols, tn), nmb = cdiv(Kg, mb);
-  if (p.groups * ntile * nmb < G.nt) {  // too few items: split the rows further
-    nmb = std::min(cdiv(Kg, mr), cdiv(G.nt, p.groups * ntile));
-    mb = round_up(cdiv(Kg, nmb), mr);
-    nmb = cdiv(Kg, mb);
-  }
+  // Items: the C tile (mb x tn) stays in a quarter of L2 beside the B block.
+  int64_t mb, tn;
+  G.items(Kg, cols, p.groups, G.l2 / 4 / (std::min(G.bl.nc, round_up(cols, nr)) * int64_t(sizeof(T))), mb, tn);
+  const int64_t ntile = cdiv(cols, tn), nmb = cdiv(Kg, mb);
 
   // W_g as A panels, one block per depth block of kc.
   AlignedBuffer<T> wp(p.groups * nkb * Mpad * kc);
@@ -148,7 +153,7 @@ void forward(const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
 // images); an item owns the dx planes of its channels and images outright.
 template <typename T>
 void backward_input(const ConvParams& p, const T* dy, const T* w, T* dx) {
-  const Gemm<T> G;
+  const Gemm<T> G(p.N * p.P() * p.Q());
   const MoveKernels<T>& mv = kernel_table().move<T>();
   const int mr = G.uk.mr, nr = G.uk.nr;
   const int64_t Kg = p.Kg(), Cg = p.Cg(), RS = p.R * p.S, Kd = Cg * RS, PQ = p.P() * p.Q(), HW = p.H * p.W;
@@ -218,7 +223,7 @@ void backward_input(const ConvParams& p, const T* dy, const T* w, T* dx) {
 // (dy rows; phi rows through the im2col plan) and transposed into panel layout.
 template <typename T>
 void backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) {
-  const Gemm<T> G;
+  const Gemm<T> G(p.Cg() * p.R * p.S);
   const MoveKernels<T>& mv = kernel_table().move<T>();
   const int mr = G.uk.mr, nr = G.uk.nr;
   const int64_t Kg = p.Kg(), Cg = p.Cg(), RS = p.R * p.S, Kd = Cg * RS, PQ = p.P() * p.Q(), pixels = p.N * PQ;

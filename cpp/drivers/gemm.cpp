@@ -134,9 +134,8 @@ void gemm_with(const GemmUkernel<T>& uk, const GemmBlocking& bl, int threads, bo
 template <typename T>
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
           int64_t ldb, T beta, T* C, int64_t ldc) {
-  const GemmUkernel<T>& uk = kernel_table().gemm<T>();
-  static const GemmBlocking bl = gemm_blocking(uk);
-  gemm_with(uk, bl, num_threads(), transA, transB, M, N, K, A, lda, B, ldb, beta, C, ldc);
+  const GemmUkernel<T>& uk = kernel_table().gemm_for<T>(N);
+  gemm_with(uk, gemm_blocking(uk), num_threads(), transA, transB, M, N, K, A, lda, B, ldb, beta, C, ldc);
 }
 
 #define CONVBP_INSTANTIATE(T)                                                                                   \

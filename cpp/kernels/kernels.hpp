@@ -66,6 +66,17 @@ CONVBP_DECLARE_ISA_KERNELS(generic)
 CONVBP_DECLARE_ISA_KERNELS(avx2)
 CONVBP_DECLARE_ISA_KERNELS(avx512)
 
+// AVX-512 also has narrower GEMM tiles (f32-gemm-8x32, f64-gemm-8x16): N = 64*k
+// fits 32-wide panels exactly where 48-wide ones waste a third. The other ISAs'
+// tiles are already narrow; their table rows reuse the main kernel.
+namespace avx512 {
+extern const int f32_gemm_narrow_mr, f32_gemm_narrow_nr, f64_gemm_narrow_mr, f64_gemm_narrow_nr;
+void f32_gemm_narrow_ukernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t m, int64_t n,
+                             bool accumulate);
+void f64_gemm_narrow_ukernel(int64_t kc, const double* a, const double* b, double* c, int64_t ldc, int64_t m,
+                             int64_t n, bool accumulate);
+}  // namespace avx512
+
 #undef CONVBP_DECLARE_ISA_KERNELS
 
 }  // namespace convbp

@@ -93,10 +93,13 @@ int main() {
       continue;
     }
     const KernelTable& kt = kernel_table_for(isa);
-    std::printf("%s: f32 %dx%d, f64 %dx%d\n", isa_name(isa), kt.f32_gemm.mr, kt.f32_gemm.nr, kt.f64_gemm.mr,
-                kt.f64_gemm.nr);
+    std::printf("%s: f32 %dx%d (narrow %dx%d), f64 %dx%d (narrow %dx%d)\n", isa_name(isa), kt.f32_gemm.mr,
+                kt.f32_gemm.nr, kt.f32_gemm_narrow.mr, kt.f32_gemm_narrow.nr, kt.f64_gemm.mr, kt.f64_gemm.nr,
+                kt.f64_gemm_narrow.mr, kt.f64_gemm_narrow.nr);
     sweep<float>(kt.f32_gemm, isa_name(isa), "f32");
     sweep<double>(kt.f64_gemm, isa_name(isa), "f64");
+    if (kt.f32_gemm_narrow.run != kt.f32_gemm.run) sweep<float>(kt.f32_gemm_narrow, isa_name(isa), "f32 narrow");
+    if (kt.f64_gemm_narrow.run != kt.f64_gemm.run) sweep<double>(kt.f64_gemm_narrow, isa_name(isa), "f64 narrow");
   }
   return convbp_test::test_exit_code("test-gemm-ukernels");
 }

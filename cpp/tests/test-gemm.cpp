@@ -99,6 +99,10 @@ int main() {
                 long(bf.kc), long(bf.nc), long(bd.mc), long(bd.kc), long(bd.nc));
     sweep<float>(kt.f32_gemm, (std::string(isa_name(isa)) + " f32").c_str());
     sweep<double>(kt.f64_gemm, (std::string(isa_name(isa)) + " f64").c_str());
+    if (kt.f32_gemm_narrow.run != kt.f32_gemm.run)
+      sweep<float>(kt.f32_gemm_narrow, (std::string(isa_name(isa)) + " f32 narrow").c_str());
+    if (kt.f64_gemm_narrow.run != kt.f64_gemm.run)
+      sweep<double>(kt.f64_gemm_narrow, (std::string(isa_name(isa)) + " f64 narrow").c_str());
   }
   // Bad arguments are rejected, not run.
   float x = 0;

@@ -21,6 +21,9 @@ struct Simd<float> {
   static void store(float* p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
   static V zero() { return _mm512_setzero_ps(); }
+  static V loadu(const float* p) { return _mm512_loadu_ps(p); }
+  static V set1(float x) { return _mm512_set1_ps(x); }
+  static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   // Lanes i < n of src[0], src[2], ..., src[2*(n-1)]: two (masked) loads and a
   // two-source permute; reads nothing past src[2*(n-1)].
   static V load_even(M m, const float* src, int64_t n) {
@@ -47,6 +50,9 @@ struct Simd<double> {
   static void store(double* p, M m, V v) { _mm512_mask_storeu_pd(p, m, v); }
   static V add(V a, V b) { return _mm512_add_pd(a, b); }
   static V zero() { return _mm512_setzero_pd(); }
+  static V loadu(const double* p) { return _mm512_loadu_pd(p); }
+  static V set1(double x) { return _mm512_set1_pd(x); }
+  static V fmadd(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
   static V load_even(M m, const double* src, int64_t n) {
     const __m512i idx = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
     const int64_t need = 2 * (n < 8 ? n : 8) - 1;
