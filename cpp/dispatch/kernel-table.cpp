@@ -11,8 +11,8 @@ namespace convbp {
         {ns::f64_gemm_mr, ns::f64_gemm_nr, ns::f64_gemm_ukernel},                  \
         {ns::f32_narrow##_mr, ns::f32_narrow##_nr, ns::f32_narrow##_ukernel},      \
         {ns::f64_narrow##_mr, ns::f64_narrow##_nr, ns::f64_narrow##_ukernel},      \
-        {ns::f32_copy_runs, ns::f32_add_runs, ns::f32_transpose_panel},            \
-        {ns::f64_copy_runs, ns::f64_add_runs, ns::f64_transpose_panel},            \
+        {ns::f32_copy_runs, ns::f32_add_runs, ns::f32_transpose},            \
+        {ns::f64_copy_runs, ns::f64_add_runs, ns::f64_transpose},            \
   }
 
 const KernelTable& kernel_table_for(Isa isa) {

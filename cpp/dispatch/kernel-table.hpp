@@ -22,7 +22,7 @@ template <typename T>
 struct MoveKernels {
   void (*copy_runs)(const CopyRun* runs, int64_t n, const T* src, T* dst);
   void (*add_runs)(const CopyRun* runs, int64_t n, const T* src, T* dst);
-  void (*transpose_panel)(const T* src, int64_t ld, int64_t rows, int64_t kc, int64_t width, T* dst);
+  void (*transpose)(const T* src, int64_t lds, int64_t rows, int64_t cols, T* dst, int64_t ldd);
 };
 
 struct KernelTable {

@@ -262,7 +262,7 @@ void backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) {
         const int64_t h = std::min<int64_t>(mr, m - i0);
         for (int64_t i = 0; i < h; ++i)
           mv.copy_runs(s.plan.group(0), s.plan.size(0), dy + (g * Kg + m0 + i0 + i) * PQ, rows + i * ldt);
-        mv.transpose_panel(rows, ldt, h, k, mr, s.a.data() + i0 * k);
+        transpose_panel(mv, rows, ldt, h, k, mr, s.a.data() + i0 * k);
       }
       // B: rows t0.. of phi(x), nr at a time.
       if (pointwise) plan_gather(j0, k, PQ, p.C * PQ, 0, k, s.plan2);
@@ -274,7 +274,7 @@ void backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) {
             mv.copy_runs(s.plan2.group(0), s.plan2.size(0), x + (g * Cg + t0 + i0 + i) * PQ, rows + i * ldt);
         else
           pack_phi(mv, p, g, x, t0 + i0, h, s.plan2, ldt, rows);
-        mv.transpose_panel(rows, ldt, h, k, nr, s.b.data() + i0 * k);
+        transpose_panel(mv, rows, ldt, h, k, nr, s.b.data() + i0 * k);
       }
       macro_kernel(G.uk, m, n, k, s.a.data(), s.b.data(), C, Kd, b > b0);
     }

@@ -4,6 +4,7 @@
 // contiguously when not transposed, and the panel is written contiguously.
 #include <cstring>
 
+#include "dispatch/kernel-table.hpp"
 #include "drivers/gemm.hpp"
 
 namespace convbp {
@@ -34,6 +35,8 @@ void pack_a(int mr, bool trans, const T* A, int64_t lda, int64_t mc, int64_t kc,
         for (int64_t i = 0; i < rows; ++i) dst[i] = src[i];
         for (int64_t i = rows; i < mr; ++i) dst[i] = T(0);
       }
+    } else if (kc >= 16) {  // a transpose of mr rows: the ISA's in-register transposes
+      transpose_panel(kernel_table().move<T>(), A + i0 * lda, lda, rows, kc, mr, Ap);
     } else if (rows == mr && (mr == 8 || mr == 6 || mr == 4)) {
       const T* src = A + i0 * lda;
       if (mr == 8) pack_a_rows<8>(src, lda, kc, Ap);
@@ -69,6 +72,10 @@ void pack_b(int nr, bool trans, const T* B, int64_t ldb, int64_t kc, int64_t nc,
   }
   for (int64_t q = 0; q < panels; ++q, Bp += panel_size) {
     const int64_t j0 = q * nr, cols = nc - j0 < nr ? nc - j0 : nr;
+    if (kc >= 16) {  // a transpose of nr rows of B
+      transpose_panel(kernel_table().move<T>(), B + j0 * ldb, ldb, cols, kc, nr, Bp);
+      continue;
+    }
     for (int64_t j = 0; j < cols; ++j) {
       const T* src = B + (j0 + j) * ldb;
       for (int64_t p = 0; p < kc; ++p) Bp[p * nr + j] = src[p];

@@ -27,6 +27,17 @@ namespace convbp {
 
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
+// A micro-panel from `rows` rows of a row-major source, transposed:
+// dst[p*width + i] = src[i*ld + p] for i < rows, 0 for rows <= i < width; p < kc.
+template <typename T>
+inline void transpose_panel(const MoveKernels<T>& mv, const T* src, int64_t ld, int64_t rows, int64_t kc, int width,
+                            T* dst) {
+  mv.transpose(src, ld, rows, kc, dst, width);
+  if (rows < width)
+    for (int64_t p = 0; p < kc; ++p)
+      for (int64_t i = rows; i < width; ++i) dst[p * width + i] = T(0);
+}
+
 // Block sizes of the loops above, in elements.
 struct GemmBlocking {
   int64_t mc, kc, nc;

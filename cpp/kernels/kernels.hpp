@@ -25,8 +25,8 @@
 //       dst[run.dst + i] = run.step > 0 ? src[run.src + i*run.step] : 0
 //   <t>_add_runs(runs, n, src, dst): for each run (step >= 1), for i < len:
 //       dst[run.dst + i*run.step] += src[run.src + i]
-//   <t>_transpose_panel(src, ld, rows, kc, width, dst): for p < kc, i < width:
-//       dst[p*width + i] = i < rows ? src[i*ld + p] : 0        (1 <= rows <= width <= 64)
+//   <t>_transpose(src, lds, rows, cols, dst, ldd): for i < rows, j < cols:
+//       dst[j*ldd + i] = src[i*lds + j]
 //   Nothing outside those elements is read or written; runs may have len 0. Runs
 //   of one call never overlap in dst (add_runs relies on it only for speed).
 #pragma once
@@ -51,15 +51,15 @@ struct CopyRun {
                         int64_t n, bool accumulate);                                                \
   void f64_gemm_ukernel(int64_t kc, const double* a, const double* b, double* c, int64_t ldc,        \
                         int64_t m, int64_t n, bool accumulate);                                     \
-  /* copy-runs-<isa>.cpp, add-runs-<isa>.cpp, transpose-panel-<isa>.cpp */                         \
+  /* copy-runs-<isa>.cpp, add-runs-<isa>.cpp, transpose-<isa>.cpp */                         \
   void f32_copy_runs(const CopyRun* runs, int64_t n, const float* src, float* dst);                 \
   void f64_copy_runs(const CopyRun* runs, int64_t n, const double* src, double* dst);               \
   void f32_add_runs(const CopyRun* runs, int64_t n, const float* src, float* dst);                  \
   void f64_add_runs(const CopyRun* runs, int64_t n, const double* src, double* dst);                \
-  void f32_transpose_panel(const float* src, int64_t ld, int64_t rows, int64_t kc, int64_t width,   \
-                           float* dst);                                                             \
-  void f64_transpose_panel(const double* src, int64_t ld, int64_t rows, int64_t kc, int64_t width,  \
-                           double* dst);                                                            \
+  void f32_transpose(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst,         \
+                     int64_t ldd);                                                                  \
+  void f64_transpose(const double* src, int64_t lds, int64_t rows, int64_t cols, double* dst,       \
+                     int64_t ldd);                                                                  \
   }
 
 CONVBP_DECLARE_ISA_KERNELS(generic)

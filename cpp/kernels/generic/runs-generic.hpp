@@ -1,5 +1,5 @@
 // The data-movement kernels in plain C++ for both dtypes (contracts in
-// cpp/kernels/kernels.hpp): runs of copies/zeros/adds and panel transposes.
+// cpp/kernels/kernels.hpp): runs of copies/zeros/adds and transposes.
 #pragma once
 
 #include <cstdint>
@@ -36,15 +36,10 @@ inline void add_runs(const CopyRun* runs, int64_t n, const T* src, T* dst) {
 }
 
 template <typename T>
-inline void transpose_panel(const T* src, int64_t ld, int64_t rows, int64_t kc, int64_t width, T* dst) {
-  for (int64_t i = 0; i < width; ++i) {
-    T* d = dst + i;
-    if (i >= rows) {
-      for (int64_t p = 0; p < kc; ++p) d[p * width] = T(0);
-      continue;
-    }
-    const T* s = src + i * ld;
-    for (int64_t p = 0; p < kc; ++p) d[p * width] = s[p];
+inline void transpose(const T* src, int64_t lds, int64_t rows, int64_t cols, T* dst, int64_t ldd) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const T* s = src + i * lds;
+    for (int64_t j = 0; j < cols; ++j) dst[j * ldd + i] = s[j];
   }
 }
 

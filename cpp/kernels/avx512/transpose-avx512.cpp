@@ -1,8 +1,8 @@
-// transpose_panel with AVX-512 (contract: cpp/kernels/kernels.hpp): blocks of
-// L x L (16 floats or 8 doubles) are transposed in registers: unpack and
-// shuffle within 128-bit lanes, then a 4 x 4 transpose of the lanes across
-// registers (shuffle_f32x4 / shuffle_f64x2). Missing rows are zeros, the tail
-// of kc uses masked loads, and only the `width` lanes of a panel row are stored.
+// transpose with AVX-512 (contract: cpp/kernels/kernels.hpp): blocks of L x L
+// (16 floats or 8 doubles) are transposed in registers: unpack and shuffle
+// within 128-bit lanes, then a 4 x 4 transpose of the lanes across registers
+// (shuffle_f32x4 / shuffle_f64x2). Edge blocks load with column masks (missing
+// rows read as zeros) and store with row masks.
 #include "kernels/avx512/simd-avx512.hpp"
 #include "kernels/kernels.hpp"
 
@@ -63,30 +63,30 @@ inline void transpose_block(const __m512* r, __m512* c) { transpose16(r, c); }
 inline void transpose_block(const __m512d* r, __m512d* c) { transpose8(r, c); }
 
 template <typename T>
-void transpose_panel(const T* src, int64_t ld, int64_t rows, int64_t kc, int64_t width, T* dst) {
+void transpose(const T* src, int64_t lds, int64_t rows, int64_t cols, T* dst, int64_t ldd) {
   using S = Simd<T>;
   constexpr int L = S::L;
   typename S::V r[L], c[L];
-  for (int64_t i0 = 0; i0 < width; i0 += L) {
-    const int64_t nrows = rows - i0 < L ? rows - i0 : L;  // may be <= 0: a block of zero rows
-    const auto lanes = S::first(width - i0);
-    for (int64_t p0 = 0; p0 < kc; p0 += L) {
-      const int64_t np = kc - p0 < L ? kc - p0 : L;
-      const auto pm = S::first(np);
-      for (int i = 0; i < L; ++i) r[i] = i < nrows ? S::load(pm, src + (i0 + i) * ld + p0) : S::zero();
+  for (int64_t i0 = 0; i0 < rows; i0 += L) {
+    const int64_t ni = rows - i0 < L ? rows - i0 : L;
+    const auto im = S::first(ni);
+    for (int64_t j0 = 0; j0 < cols; j0 += L) {
+      const int64_t nj = cols - j0 < L ? cols - j0 : L;
+      const auto jm = S::first(nj);
+      for (int i = 0; i < L; ++i) r[i] = i < ni ? S::load(jm, src + (i0 + i) * lds + j0) : S::zero();
       transpose_block(r, c);
-      for (int j = 0; j < np; ++j) S::store(dst + (p0 + j) * width + i0, lanes, c[j]);
+      for (int j = 0; j < nj; ++j) S::store(dst + (j0 + j) * ldd + i0, im, c[j]);
     }
   }
 }
 
 }  // namespace
 
-void f32_transpose_panel(const float* src, int64_t ld, int64_t rows, int64_t kc, int64_t width, float* dst) {
-  transpose_panel(src, ld, rows, kc, width, dst);
+void f32_transpose(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd) {
+  transpose(src, lds, rows, cols, dst, ldd);
 }
-void f64_transpose_panel(const double* src, int64_t ld, int64_t rows, int64_t kc, int64_t width, double* dst) {
-  transpose_panel(src, ld, rows, kc, width, dst);
+void f64_transpose(const double* src, int64_t lds, int64_t rows, int64_t cols, double* dst, int64_t ldd) {
+  transpose(src, lds, rows, cols, dst, ldd);
 }
 
 }  // namespace convbp::avx512
