@@ -5,4 +5,5 @@ PYBIND11_MODULE(_core, m) {
   convbp_py::register_params(m);
   convbp_py::register_conv(m);
   convbp_py::register_runtime(m);
+  convbp_py::register_gemm(m);
 }

@@ -4,17 +4,28 @@
 
 namespace convbp {
 
-namespace {
+#define CONVBP_ROW(isa_enum, ns, f32_narrow, f64_narrow)                           \
+  KernelTable {                                                                    \
+    isa_enum, ns::f32_fma_peak, ns::f32_fma_peak_flops_per_iter,                   \
+        {ns::f32_gemm_mr, ns::f32_gemm_nr, ns::f32_gemm_ukernel},                  \
+        {ns::f64_gemm_mr, ns::f64_gemm_nr, ns::f64_gemm_ukernel},                  \
+        {ns::f32_narrow##_mr, ns::f32_narrow##_nr, ns::f32_narrow##_ukernel},      \
+        {ns::f64_narrow##_mr, ns::f64_narrow##_nr, ns::f64_narrow##_ukernel},      \
+        {ns::f32_copy_runs, ns::f32_add_runs, ns::f32_transpose},            \
+        {ns::f64_copy_runs, ns::f64_add_runs, ns::f64_transpose},            \
+  }
 
-const KernelTable kTables[] = {
-    {Isa::Generic, generic::f32_fma_peak, generic::f32_fma_peak_flops_per_iter},
-    {Isa::Avx2, avx2::f32_fma_peak, avx2::f32_fma_peak_flops_per_iter},
-    {Isa::Avx512, avx512::f32_fma_peak, avx512::f32_fma_peak_flops_per_iter},
-};
+const KernelTable& kernel_table_for(Isa isa) {
+  // Function-local: built on first use, after the kernels' constants exist.
+  static const KernelTable tables[] = {
+      CONVBP_ROW(Isa::Generic, generic, f32_gemm, f64_gemm),
+      CONVBP_ROW(Isa::Avx2, avx2, f32_gemm, f64_gemm),
+      CONVBP_ROW(Isa::Avx512, avx512, f32_gemm_narrow, f64_gemm_narrow),
+  };
+  return tables[static_cast<int>(isa)];
+}
 
-}  // namespace
-
-const KernelTable& kernel_table_for(Isa isa) { return kTables[static_cast<int>(isa)]; }
+#undef CONVBP_ROW
 
 const KernelTable& kernel_table() {
   static const KernelTable& t = kernel_table_for(active_isa());

@@ -3,15 +3,60 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "convbp/runtime.hpp"
+#include "kernels/kernels.hpp"
 
 namespace convbp {
+
+// A GEMM micro-kernel and its register block (contract: cpp/kernels/kernels.hpp).
+template <typename T>
+struct GemmUkernel {
+  int mr, nr;
+  void (*run)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int64_t m, int64_t n, bool accumulate);
+};
+
+// The data-movement kernels of the im2col route (contracts: cpp/kernels/kernels.hpp).
+template <typename T>
+struct MoveKernels {
+  void (*copy_runs)(const CopyRun* runs, int64_t n, const T* src, T* dst);
+  void (*add_runs)(const CopyRun* runs, int64_t n, const T* src, T* dst);
+  void (*transpose)(const T* src, int64_t lds, int64_t rows, int64_t cols, T* dst, int64_t ldd);
+};
 
 struct KernelTable {
   Isa isa;
   float (*f32_fma_peak)(int64_t iters, float seed);
   int64_t f32_fma_peak_flops_per_iter;
+  GemmUkernel<float> f32_gemm;
+  GemmUkernel<double> f64_gemm;
+  // A narrower tile where the ISA has one (else the same as the main kernel).
+  GemmUkernel<float> f32_gemm_narrow;
+  GemmUkernel<double> f64_gemm_narrow;
+  MoveKernels<float> f32_move;
+  MoveKernels<double> f64_move;
+
+  template <typename T>
+  const GemmUkernel<T>& gemm() const {
+    if constexpr (std::is_same_v<T, float>) return f32_gemm; else return f64_gemm;
+  }
+  template <typename T>
+  const GemmUkernel<T>& gemm_narrow() const {
+    if constexpr (std::is_same_v<T, float>) return f32_gemm_narrow; else return f64_gemm_narrow;
+  }
+  // The kernel for a product with n columns: the one whose panels pad n the
+  // least, counting the narrow kernel's work 3% dearer (it loads more per FMA).
+  template <typename T>
+  const GemmUkernel<T>& gemm_for(int64_t n) const {
+    const GemmUkernel<T>&a = gemm<T>(), &b = gemm_narrow<T>();
+    const double wa = double((n + a.nr - 1) / a.nr * a.nr), wb = 1.03 * double((n + b.nr - 1) / b.nr * b.nr);
+    return wb < wa ? b : a;
+  }
+  template <typename T>
+  const MoveKernels<T>& move() const {
+    if constexpr (std::is_same_v<T, float>) return f32_move; else return f64_move;
+  }
 };
 
 const KernelTable& kernel_table();                // the active ISA's row

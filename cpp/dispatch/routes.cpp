@@ -8,7 +8,7 @@ namespace convbp {
 
 const std::vector<Route>& routes() {
   // "auto" order: the first route that accepts runs. Fast routes go before naive.
-  static const std::vector<Route> list = {make_naive_route()};
+  static const std::vector<Route> list = {make_im2col_route(), make_naive_route()};
   return list;
 }
 

@@ -26,7 +26,8 @@ struct Route {
 };
 
 // One factory per route, defined beside its driver.
-Route make_naive_route();
+Route make_im2col_route();  // cpp/drivers/conv-im2col.cpp
+Route make_naive_route();   // cpp/drivers/conv-naive.cpp
 
 const std::vector<Route>& routes();
 

@@ -34,6 +34,31 @@ void parallel_for(int64_t n, F&& body) {
   if (error) std::rethrow_exception(error);
 }
 
+// parallel_team: one OpenMP team of up to `nt` threads, each running
+// body(tid, team_size) once (team_size may be below nt if OpenMP gives fewer).
+// For loops that need barriers (#pragma omp barrier inside body, a no-op with
+// one thread). A body that reaches a barrier must not throw: a thread leaving
+// early would leave the others waiting, so such bodies allocate everything
+// before the region. Exceptions are still captured and rethrown, never escape.
+template <class F>
+void parallel_team(int nt, F&& body) {
+  if (nt <= 1) {
+    body(0, 1);
+    return;
+  }
+  std::exception_ptr error = nullptr;
+#pragma omp parallel num_threads(nt)
+  {
+    try {
+      body(omp_get_thread_num(), omp_get_num_threads());
+    } catch (...) {
+#pragma omp critical(convbp_parallel_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
 // Integer helpers for index ranges, exact for negative numerators.
 inline int64_t floor_div(int64_t a, int64_t b) {  // b > 0
   return a >= 0 ? a / b : -((-a + b - 1) / b);

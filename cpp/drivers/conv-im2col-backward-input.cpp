@@ -1,0 +1,167 @@
+// The bwd_data pass of the im2col route: dx = col2im(W_g^T dy_g) (Xu, seed 002:
+// dL/dphi(I) = dL/dO_f F_f^T, then col2im scatter-adds it back onto x's grid),
+// in either layout (conv-im2col.hpp). Items are (group, block of input
+// channels, block of images): an item owns the dx planes of its channels and
+// images outright, so the scatter-adds never race and need no reduction.
+#include "drivers/conv-im2col.hpp"
+
+namespace convbp {
+namespace im2col {
+
+namespace {
+
+// Channels-major: dphi = W_g^T dy_g, tile by tile of pixels, then col2im.
+template <typename T>
+void backward_input_cm(const ConvParams& p, const T* dy, const T* w, T* dx) {
+  const Gemm<T> G(p.N * p.P() * p.Q());
+  const MoveKernels<T>& mv = kernel_table().move<T>();
+  const int mr = G.uk.mr, nr = G.uk.nr;
+  const int64_t Kg = p.Kg(), Cg = p.Cg(), RS = p.R * p.S, Kd = Cg * RS, PQ = p.P() * p.Q(), HW = p.H * p.W;
+  const int64_t kc = std::min(G.bl.kc, Kg), nkb = cdiv(Kg, kc);
+  const bool pointwise = is_pointwise(p);
+  const int64_t tn = std::min(G.bl.nc, round_up(PQ * p.N, nr));
+  // Channel blocks: the dphi tile (cb*R*S x tn) in half of L2; a multiple of the
+  // thread count when there are several, and at least one per thread if possible.
+  int64_t ncb = cdiv(Cg, std::max<int64_t>(1, G.l2 / 2 / (RS * tn * int64_t(sizeof(T)))));
+  if (ncb > 1) ncb = round_up(ncb, G.nt);
+  if (p.groups * ncb < G.nt) ncb = cdiv(G.nt, p.groups);
+  ncb = std::min(ncb, Cg);
+  const int64_t cb = cdiv(Cg, ncb);
+  ncb = cdiv(Cg, cb);
+  const int64_t nimg = p.groups * ncb >= G.nt ? 1 : std::min<int64_t>(p.N, cdiv(G.nt, p.groups * ncb));
+  const int64_t Mpad = round_up(cb * RS, mr);
+
+  // W_g^T as A panels: per (group, channel block, depth block).
+  AlignedBuffer<T> wp(p.groups * ncb * nkb * Mpad * kc);
+  parallel_for(p.groups * ncb * nkb, [&](int64_t i) {
+    const int64_t g = i / (ncb * nkb), c0 = i / nkb % ncb * cb, b = i % nkb, pc = b * kc;
+    const int64_t rows = (std::min(Cg, c0 + cb) - c0) * RS;
+    pack_a(mr, true, w + (g * Kg + pc) * Kd + c0 * RS, Kd, rows, std::min(kc, Kg - pc), wp.data() + i * Mpad * kc);
+  });
+
+  auto ws = scratch<T>(G.nt, 0, kc * round_up(tn, nr), Mpad * tn);
+  parallel_for(p.groups * ncb * nimg, [&](int64_t item) {
+    Scratch<T>& s = ws[omp_get_thread_num()];
+    const int64_t g = item / (ncb * nimg), cbi = item / nimg % ncb, part = item % nimg;
+    const int64_t c0 = cbi * cb, c1 = std::min(Cg, c0 + cb), rows = (c1 - c0) * RS;
+    const int64_t n0 = p.N * part / nimg, n1 = p.N * (part + 1) / nimg;
+    if (!pointwise)  // col2im adds into dx: start from zero (padding-only pixels stay 0)
+      for (int64_t n = n0; n < n1; ++n)
+        std::fill(dx + (n * p.C + g * Cg + c0) * HW, dx + (n * p.C + g * Cg + c1) * HW, T(0));
+    T* C = s.c.data();
+    for (int64_t j0 = n0 * PQ; j0 < n1 * PQ; j0 += tn) {
+      const int64_t n = std::min(tn, n1 * PQ - j0);
+      int64_t planned_kc = -1;
+      for (int64_t b = 0; b < nkb; ++b) {
+        const int64_t pc = b * kc, k = std::min(kc, Kg - pc);
+        if (k != planned_kc) {
+          plan_gather(j0, n, PQ, p.K * PQ, nr, k, s.plan);
+          planned_kc = k;
+        }
+        for (int64_t pl = 0; pl < k; ++pl)
+          mv.copy_runs(s.plan.group(0), s.plan.size(0), dy + (g * Kg + pc + pl) * PQ, s.b.data() + pl * nr);
+        macro_kernel(G.uk, rows, n, k, wp.data() + ((g * ncb + cbi) * nkb + b) * Mpad * kc, s.b.data(), C, tn,
+                     b > 0);
+      }
+      if (pointwise) {  // phi is x itself: dphi is dx, each element written once
+        plan_scatter(j0, n, PQ, p.C * HW, s.plan2);
+        for (int64_t i = 0; i < rows; ++i)
+          mv.copy_runs(s.plan2.group(0), s.plan2.size(0), C + i * tn, dx + (g * Cg + c0 + i) * HW);
+      } else {
+        plan_col2im(p, j0, n, s.plan2);
+        for (int64_t i = 0; i < rows; ++i)
+          mv.add_runs(s.plan2.group(i % RS), s.plan2.size(i % RS), C + i * tn, dx + (g * Cg + c0 + i / RS) * HW);
+      }
+    }
+  });
+}
+
+// Pixels-major: dphi^T = dy_g^T W_g, tile by tile of pixels: A = dy^T panels of
+// MR pixels (per tile), B = W_g's columns of the channel block (packed once);
+// the C tile (pixels x (c, r, s)) is transposed, then col2im as above.
+template <typename T>
+void backward_input_pm(const ConvParams& p, const T* dy, const T* w, T* dx) {
+  const int64_t Kg = p.Kg(), Cg = p.Cg(), RS = p.R * p.S, Kd = Cg * RS, PQ = p.P() * p.Q(), HW = p.H * p.W;
+  const Gemm<T> G(Kd);
+  const MoveKernels<T>& mv = kernel_table().move<T>();
+  const int mr = G.uk.mr, nr = G.uk.nr;
+  const int64_t kc = std::min(G.bl.kc, Kg), nkb = cdiv(Kg, kc);
+  const bool pointwise = is_pointwise(p);
+  // Channel blocks: the B block (kc x cb*R*S) within nc; a multiple of the
+  // thread count when there are several, and at least one per thread if possible.
+  int64_t ncb = cdiv(Cg, std::max<int64_t>(1, G.bl.nc / RS));
+  if (ncb > 1) ncb = round_up(ncb, G.nt);
+  if (p.groups * ncb < G.nt) ncb = cdiv(G.nt, p.groups);
+  ncb = std::min(ncb, Cg);
+  const int64_t cb = cdiv(Cg, ncb);
+  ncb = cdiv(Cg, cb);
+  const int64_t nimg = p.groups * ncb >= G.nt ? 1 : std::min<int64_t>(p.N, cdiv(G.nt, p.groups * ncb));
+  const int64_t Npad = round_up(cb * RS, nr);
+  // Pixel tiles: the C tile (tm x Npad) in a quarter of L2.
+  const int64_t tm = std::clamp<int64_t>(G.l2 / 4 / (Npad * int64_t(sizeof(T))) / mr * mr, mr, 1024);
+
+  // W_g's columns (c0*R*S ..) as B panels: per (group, channel block, depth block).
+  AlignedBuffer<T> wp(p.groups * ncb * nkb * Npad * kc);
+  parallel_for(p.groups * ncb * nkb, [&](int64_t i) {
+    const int64_t g = i / (ncb * nkb), c0 = i / nkb % ncb * cb, pc = i % nkb * kc;
+    const int64_t cols = (std::min(Cg, c0 + cb) - c0) * RS;
+    pack_b(nr, false, w + (g * Kg + pc) * Kd + c0 * RS, Kd, std::min(kc, Kg - pc), cols, wp.data() + i * Npad * kc);
+  });
+
+  // a: dy^T panels; b: the transposed C tile (rows (c, r, s) x tm); c: the C tile.
+  auto ws = scratch<T>(G.nt, round_up(tm, mr) * kc, pointwise ? 0 : cb * RS * tm, tm * Npad);
+  parallel_for(p.groups * ncb * nimg, [&](int64_t item) {
+    Scratch<T>& s = ws[omp_get_thread_num()];
+    const int64_t g = item / (ncb * nimg), cbi = item / nimg % ncb, part = item % nimg;
+    const int64_t c0 = cbi * cb, c1 = std::min(Cg, c0 + cb), rows = (c1 - c0) * RS;
+    const int64_t n0 = p.N * part / nimg, n1 = p.N * (part + 1) / nimg;
+    if (!pointwise)  // col2im adds into dx: start from zero (padding-only pixels stay 0)
+      for (int64_t n = n0; n < n1; ++n)
+        std::fill(dx + (n * p.C + g * Cg + c0) * HW, dx + (n * p.C + g * Cg + c1) * HW, T(0));
+    T* C = s.c.data();
+    for (int64_t j0 = n0 * PQ; j0 < n1 * PQ; j0 += tm) {
+      const int64_t m = std::min(tm, n1 * PQ - j0);
+      int64_t planned_kc = -1;
+      for (int64_t b = 0; b < nkb; ++b) {
+        const int64_t pc = b * kc, k = std::min(kc, Kg - pc);
+        if (k != planned_kc) {
+          plan_gather(j0, m, PQ, p.K * PQ, mr, k, s.plan);
+          planned_kc = k;
+        }
+        for (int64_t pl = 0; pl < k; ++pl)
+          mv.copy_runs(s.plan.group(0), s.plan.size(0), dy + (g * Kg + pc + pl) * PQ, s.a.data() + pl * mr);
+        macro_kernel(G.uk, m, rows, k, s.a.data(), wp.data() + ((g * ncb + cbi) * nkb + b) * Npad * kc, C, Npad,
+                     b > 0);
+      }
+      if (pointwise) {  // phi is x itself: each image's run of pixels transposes into dx
+        plan_scatter(j0, m, PQ, p.C * HW, s.plan2);
+        for (int64_t r = 0; r < s.plan2.size(0); ++r) {
+          const CopyRun& run = s.plan2.group(0)[r];
+          mv.transpose(C + run.src * Npad, Npad, run.len, rows, dx + (g * Cg + c0) * HW + run.dst, HW);
+        }
+      } else {
+        T* dphi = s.b.data();
+        mv.transpose(C, Npad, m, rows, dphi, tm);
+        plan_col2im(p, j0, m, s.plan2);
+        for (int64_t i = 0; i < rows; ++i)
+          mv.add_runs(s.plan2.group(i % RS), s.plan2.size(i % RS), dphi + i * tm, dx + (g * Cg + c0 + i / RS) * HW);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+template <typename T>
+void backward_input(const ConvParams& p, const T* dy, const T* w, T* dx) {
+  if (choose_layout<T>(p.Cg() * p.R * p.S, p.N * p.P() * p.Q()) == Layout::PixelsMajor)
+    backward_input_pm(p, dy, w, dx);
+  else
+    backward_input_cm(p, dy, w, dx);
+}
+
+template void backward_input<float>(const ConvParams&, const float*, const float*, float*);
+template void backward_input<double>(const ConvParams&, const double*, const double*, double*);
+
+}  // namespace im2col
+}  // namespace convbp

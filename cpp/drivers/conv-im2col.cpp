@@ -1,0 +1,36 @@
+// The im2col + GEMM route (Xu, seed 002): per group g, with phi(x) the patch
+// matrix (im2col-pack.hpp; rows (c, r, s), columns the output pixels of the
+// whole batch) and W_g the (K/g) x (C/g*R*S) weight matrix,
+//     forward      y_g  = W_g phi(x)              (+ bias, fused into the write-back)
+//     bwd_data     dx  += col2im(W_g^T dy_g)      (dphi(X) = dY_f W_f^T, then col2im)
+//     bwd_weight   dW_g = dy_g phi(x)^T           (dW_f = phi(X)^T dY_f, transposed)
+// where dy_g is (K/g) x (N*P*Q). phi(x) is never stored: a tile of its columns
+// (or, for dW, a block of its rows) is packed straight into GEMM panels, so the
+// workspace is a few blocks per thread whatever the batch size. The weights are
+// packed once per call. The passes live in conv-im2col-{forward,backward-input,
+// backward-weight}.cpp, their shared pieces in conv-im2col.hpp. Work is split into items that
+// write disjoint outputs (forward: pixel tiles x row blocks; bwd_data: channel
+// blocks, whose dx planes no other item touches; bwd_weight: blocks of dW, with
+// per-part partial sums when dW alone has too few blocks for the threads, added
+// in a fixed order), so results are bit-identical for a given thread count.
+#include "drivers/conv-im2col.hpp"
+#include "dispatch/routes.hpp"
+
+namespace convbp {
+
+namespace {
+
+// Every convolution runs here (groups, strides, dilations, padding, conv1d as
+// H = 1); nothing is refused.
+std::string refuses(const ConvParams&, Pass, DType) { return ""; }
+
+}  // namespace
+
+Route make_im2col_route() {
+  return Route{"im2col",
+               refuses,
+               {im2col::forward<float>, im2col::backward_input<float>, im2col::backward_weight<float>},
+               {im2col::forward<double>, im2col::backward_input<double>, im2col::backward_weight<double>}};
+}
+
+}  // namespace convbp

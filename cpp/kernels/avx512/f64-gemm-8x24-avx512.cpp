@@ -1,0 +1,15 @@
+// f64 GEMM micro-kernel, AVX-512, 8 x 24 (24 zmm accumulators + 3 for B): the
+// table's main f64 kernel. Template: gemm-ukernel-avx512.hpp.
+#include "kernels/avx512/gemm-ukernel-avx512.hpp"
+
+namespace convbp::avx512 {
+
+extern const int f64_gemm_mr = 8;
+extern const int f64_gemm_nr = 24;
+
+void f64_gemm_ukernel(int64_t kc, const double* a, const double* b, double* c, int64_t ldc, int64_t m, int64_t n,
+                      bool accumulate) {
+  gemm_ukernel<double, 8, 3>(kc, a, b, c, ldc, m, n, accumulate);
+}
+
+}  // namespace convbp::avx512
