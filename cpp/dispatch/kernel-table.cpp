@@ -7,9 +7,12 @@ namespace convbp {
 namespace {
 
 const KernelTable kTables[] = {
-    {Isa::Generic, generic::f32_fma_peak, generic::f32_fma_peak_flops_per_iter},
-    {Isa::Avx2, avx2::f32_fma_peak, avx2::f32_fma_peak_flops_per_iter},
-    {Isa::Avx512, avx512::f32_fma_peak, avx512::f32_fma_peak_flops_per_iter},
+    {Isa::Generic, generic::f32_fma_peak, generic::f32_fma_peak_flops_per_iter,
+     /* direct */ {generic::f32_direct_rows, generic::f32_direct_dots}, {generic::f64_direct_rows, generic::f64_direct_dots}},
+    {Isa::Avx2, avx2::f32_fma_peak, avx2::f32_fma_peak_flops_per_iter,
+     /* direct */ {avx2::f32_direct_rows, avx2::f32_direct_dots}, {avx2::f64_direct_rows, avx2::f64_direct_dots}},
+    {Isa::Avx512, avx512::f32_fma_peak, avx512::f32_fma_peak_flops_per_iter,
+     /* direct */ {avx512::f32_direct_rows, avx512::f32_direct_dots}, {avx512::f64_direct_rows, avx512::f64_direct_dots}},
 };
 
 }  // namespace

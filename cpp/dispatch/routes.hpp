@@ -23,10 +23,15 @@ struct Route {
   std::string (*refuses)(const ConvParams&, Pass, DType);
   PassFns<float> f32;
   PassFns<double> f64;
+  // Optional, "auto" only: empty when auto may pick this route for the call, else
+  // why auto passes it by although it could run it (an explicit algo=<name> still
+  // runs it). Lets a fast route take in auto only the shapes it is known to win.
+  std::string (*auto_declines)(const ConvParams&, Pass, DType) = nullptr;
 };
 
 // One factory per route, defined beside its driver.
 Route make_naive_route();
+Route make_direct_route();  // drivers/conv-direct.cpp
 
 const std::vector<Route>& routes();
 
