@@ -47,12 +47,38 @@ struct Taps {
   int64_t size() const { return int64_t(src.size()); }
 };
 
-// Channels per task in channels mode: at most `cap` (a multiple of the kernels'
-// 6-row tiles), smaller while there are too few tasks to keep every thread busy.
-int64_t block_size(int64_t per_group, int64_t outer_tasks, int64_t cap) {
-  int64_t b = std::min(per_group, cap);
+// Per-thread buffers that persist across calls, so a pass does not page-fault a
+// fresh allocation each time. Slot 0: split input planes; slot 1: output phases.
+template <typename T>
+T* scratch(int slot, int64_t n) {
+  thread_local std::vector<T> buf[2];
+  if (int64_t(buf[slot].size()) < n) buf[slot].resize(size_t(n));
+  return buf[slot].data();
+}
+
+// Outputs one task aims to cover (small planes are batched to this), and the
+// most channels one register-blocked call covers in channels mode.
+constexpr int64_t kTaskOutputs = 16384;
+constexpr int64_t kMaxBlock = 24;
+
+int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// How a pass splits into tasks: (outer index, block of groups, block of channels
+// inside the group). Groups are batched until a task has about kTaskOutputs
+// outputs; both blocks shrink while there are fewer than 4 tasks per thread.
+struct Blocking {
+  int64_t gb, gblocks, cb, cblocks;
+};
+Blocking blocking(int64_t outer, int64_t groups, int64_t per_group, int64_t plane, bool channel_blocks) {
+  Blocking b;
+  b.cb = channel_blocks ? std::min(per_group, kMaxBlock) : per_group;
+  b.gb = std::max<int64_t>(1, std::min(groups, kTaskOutputs / std::max<int64_t>(1, b.cb * plane)));
   const int64_t want = 4 * int64_t(num_threads());
-  while (b > 6 && outer_tasks * ((per_group + b - 1) / b) < want) b -= 6;
+  auto tasks = [&] { return outer * cdiv(groups, b.gb) * cdiv(per_group, b.cb); };
+  while (tasks() < want && b.gb > 1) b.gb = cdiv(b.gb, 2);
+  while (channel_blocks && tasks() < want && b.cb > 6) b.cb -= 6;
+  b.gblocks = cdiv(groups, b.gb);
+  b.cblocks = cdiv(per_group, b.cb);
   return b;
 }
 
@@ -69,71 +95,75 @@ DirectRowsArgs<T> rows_args(const Taps<T>& t, int64_t m, int64_t n) {
   return a;
 }
 
+// The input planes [first, first + count) of x (NCHW planes), split by column
+// phase into this thread's scratch when sw > 1.
+template <typename T>
+const T* input_planes(const ConvParams& p, const SplitGeom& sg, const T* x, int64_t first, int64_t count) {
+  if (!sg.copy) return x + first * p.H * p.W;
+  T* buf = scratch<T>(0, count * sg.plane);
+  split_planes(p, sg, x + first * p.H * p.W, count, buf);
+  return buf;
+}
+
 }  // namespace
 
 // y[n,k,p,q] = b[k] + sum_{c,r,s} w[k,c,r,s] x[n,c, p*sh + r*dh - top, q*sw + s*dw - left]
-// (DESIGN.md; Diba eq. 6 with stride, dilation, groups).
+// (DESIGN.md; Diba eq. 6 with stride, dilation, groups). A task is (image, block of
+// groups, block of output channels in the group); the groups of a block are the
+// kernel's planes (same geometry, constant pointer strides).
 template <typename T>
 void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
   const auto rows = kt.direct<T>().rows;
-  const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S;
-  const SplitInput<T> in = split_input(p, x);
-  const std::vector<ColTap> cols = forward_col_taps(p, in.phase);
+  const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
+  const SplitGeom sg = split_geom(p);
+  const std::vector<ColTap> cols = forward_col_taps(p, sg.copy ? sg.phase : 0);
   const std::vector<RowRun> runs = forward_row_runs(p);
+  const int64_t pitch = sg.copy ? sg.pitch : p.W, plane = sg.copy ? sg.plane : p.H * p.W;
   static const T zero = T(0);
-  // The taps of output row `row0` of channel k (weights of k) from input channels of group g.
-  auto add_taps = [&](Taps<T>& taps, int64_t n, int64_t g, int64_t k, const RowRun& run, int64_t row0) {
-    for (int64_t c = 0; c < Cg; ++c) {
-      const T* xc = in.base + (n * p.C + g * Cg + c) * in.plane;
-      const T* wc = w + (k * Cg + c) * RS;
-      for (int64_t r : run.rs) {
-        const T* xr = xc + (row0 * p.stride_h + r * p.dil_h - p.pad_top) * in.pitch;
-        for (int64_t s = 0; s < p.S; ++s) {
-          const ColTap& ct = cols[size_t(s)];
-          if (ct.lo >= ct.hi) continue;
-          taps.add(xr + ct.offset, ct.lo, ct.hi);
-          taps.w.push_back(wc + r * p.S + s);
-        }
-      }
-    }
-  };
-  if (Kg == 1) {
-    // Rows mode: one task per output plane; a run of rows with the same valid
-    // kernel rows is one kernel call whose rows share each weight.
-    parallel_for(p.N * p.K, [&](int64_t nk) {
-      const int64_t n = nk / p.K, k = nk % p.K;
-      Taps<T> taps;
-      for (const RowRun& run : runs) {
-        taps.clear();
-        add_taps(taps, n, k, k, run, run.a);
-        DirectRowsArgs<T> a = rows_args(taps, run.b - run.a, Q);
-        a.src_i = p.stride_h * in.pitch;
-        a.out = y + (nk * P + run.a) * Q;
-        a.out_i = Q;
-        a.bias = bias ? bias + k : &zero;
-        rows(a);
-      }
-    });
-    return;
-  }
-  // Channels mode: one task per (image, group, block of output channels), one call per row.
-  const int64_t KB = block_size(Kg, p.N * p.groups, 24), kblocks = (Kg + KB - 1) / KB;
-  parallel_for(p.N * p.groups * kblocks, [&](int64_t task) {
-    const int64_t n = task / (p.groups * kblocks), g = task / kblocks % p.groups, kb = task % kblocks;
-    const int64_t k0 = g * Kg + kb * KB, m = std::min(KB, Kg - kb * KB);
+  // Rows mode when each group has one output channel: the tile is rows of it.
+  const bool rows_mode = Kg == 1;
+  const Blocking b = blocking(p.N, G, Kg, P * Q, !rows_mode);
+  parallel_for(p.N * b.gblocks * b.cblocks, [&](int64_t task) {
+    const int64_t n = task / (b.gblocks * b.cblocks), g0 = task / b.cblocks % b.gblocks * b.gb;
+    const int64_t kl0 = task % b.cblocks * b.cb, gn = std::min(b.gb, G - g0), kn = std::min(b.cb, Kg - kl0);
+    const int64_t k0 = g0 * Kg + kl0;
+    const T* xin = input_planes(p, sg, x, n * p.C + g0 * Cg, gn * Cg);
     Taps<T> taps;
-    for (const RowRun& run : runs)
-      for (int64_t row = run.a; row < run.b; ++row) {
-        taps.clear();
-        add_taps(taps, n, g, k0, run, row);
-        DirectRowsArgs<T> a = rows_args(taps, m, Q);
+    auto call = [&](const RowRun& run, int64_t row, int64_t m) {
+      taps.clear();
+      for (int64_t c = 0; c < Cg; ++c)
+        for (int64_t r : run.rs) {
+          const T* xr = xin + c * plane + (row * p.stride_h + r * p.dil_h - p.pad_top) * pitch;
+          for (int64_t s = 0; s < p.S; ++s) {
+            const ColTap& ct = cols[size_t(s)];
+            if (ct.lo >= ct.hi) continue;
+            taps.add(xr + ct.offset, ct.lo, ct.hi);
+            taps.w.push_back(w + (k0 * Cg + c) * RS + r * p.S + s);
+          }
+        }
+      DirectRowsArgs<T> a = rows_args(taps, m, Q);
+      a.planes = gn;
+      a.src_p = Cg * plane;
+      a.w_p = Kg * Cg * RS;
+      a.out = y + ((n * p.K + k0) * P + row) * Q;
+      a.out_p = Kg * P * Q;
+      a.bias = bias ? bias + k0 : &zero;
+      a.bias_p = bias ? Kg : 0;
+      if (rows_mode) {
+        a.src_i = p.stride_h * pitch;
+        a.out_i = Q;
+      } else {
         a.w_i = Cg * RS;
-        a.out = y + ((n * p.K + k0) * P + row) * Q;
         a.out_i = P * Q;
-        a.bias = bias ? bias + k0 : &zero;
         a.bias_i = bias ? 1 : 0;
-        rows(a);
       }
+      rows(a);
+    };
+    for (const RowRun& run : runs) {
+      if (rows_mode) call(run, run.a, run.b - run.a);
+      else
+        for (int64_t row = run.a; row < run.b; ++row) call(run, row, kn);
+    }
   });
 }
 
@@ -146,7 +176,7 @@ void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w,
 template <typename T>
 void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx) {
   const auto rows = kt.direct<T>().rows;
-  const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S;
+  const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
   const int64_t sh = p.stride_h, sw = p.stride_w, H = p.H, W = p.W;
   struct RowPhase {
     int64_t phase, count;
@@ -172,139 +202,147 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
   for (int64_t f = 0; f < sw && f < W; ++f)
     cph.push_back(ColPhase{f, phase_count(W, sw, f), phase_taps(f, sw, p.dil_w, p.pad_left, p.S, W, Q)});
   static const T zero = T(0);
-  // The taps of dx row i of a row phase (weights of channel c0) from the dy of image n, group g.
-  auto add_taps = [&](Taps<T>& taps, int64_t n, int64_t g, int64_t c0, const RowPhase& rp, const RowRun& run,
-                      int64_t i, const ColPhase& cp) {
-    for (int64_t kk = 0; kk < Kg; ++kk) {
-      const int64_t k = g * Kg + kk;
-      const T* dyk = dy + (n * p.K + k) * P * Q;
-      const T* wk = w + (k * Cg + c0) * RS;
-      for (int64_t r : run.rs) {
-        const T* dyr = dyk + (rp.taps[size_t(r)].base + i) * Q;
-        for (int64_t s = 0; s < p.S; ++s) {
-          const PhaseTap& ct = cp.taps[size_t(s)];
-          if (ct.lo >= ct.hi) continue;
-          taps.add(dyr + ct.base, ct.lo, ct.hi);
-          taps.w.push_back(wk + r * p.S + s);
+  // Rows mode when each group has one input channel (depthwise): the tile is
+  // same-phase dx rows phase + sh*i of it, reading dy rows base + i.
+  const bool rows_mode = Cg == 1;
+  const Blocking b = blocking(p.N, G, Cg, H * W, !rows_mode);
+  parallel_for(p.N * b.gblocks * b.cblocks, [&](int64_t task) {
+    const int64_t n = task / (b.gblocks * b.cblocks), g0 = task / b.cblocks % b.gblocks * b.gb;
+    const int64_t cl0 = task % b.cblocks * b.cb, gn = std::min(b.gb, G - g0), cn = std::min(b.cb, Cg - cl0);
+    Taps<T> taps;
+    // dx rows phase + sh*i (i in [i0, i0 + m) for rows mode, i = i0 for channels
+    // mode), column phase cp, of channels g*Cg + cl0 (+ c) for the gn groups.
+    auto call = [&](const RowPhase& rp, const RowRun& run, int64_t i0, int64_t m, const ColPhase& cp) {
+      taps.clear();
+      for (int64_t kk = 0; kk < Kg; ++kk) {
+        const int64_t k = g0 * Kg + kk;
+        const T* dyk = dy + (n * p.K + k) * P * Q;
+        const T* wk = w + (k * Cg + cl0) * RS;
+        for (int64_t r : run.rs) {
+          const T* dyr = dyk + (rp.taps[size_t(r)].base + i0) * Q;
+          for (int64_t s = 0; s < p.S; ++s) {
+            const PhaseTap& ct = cp.taps[size_t(s)];
+            if (ct.lo >= ct.hi) continue;
+            taps.add(dyr + ct.base, ct.lo, ct.hi);
+            taps.w.push_back(wk + r * p.S + s);
+          }
         }
       }
-    }
-  };
-  // Column phase f of rows dx0 + i*row_step (i < m), computed as an m x count block at
-  // `out` with row stride out_i: written in place when sw == 1, else through `tmp`.
-  auto emit = [&](DirectRowsArgs<T>& a, std::vector<T>& tmp, T* dx0, int64_t row_step, int64_t col_phase) {
-    if (sw == 1) {
-      a.out = dx0;
-      a.out_i = row_step;
+      DirectRowsArgs<T> a = rows_args(taps, m, cp.count);
+      a.planes = gn;
+      a.src_p = Kg * P * Q;
+      a.w_p = Kg * Cg * RS;
+      a.bias = &zero;
+      int64_t row_step;  // dx elements between the tile's rows
+      if (rows_mode) {
+        a.src_i = Q;
+        row_step = sh * W;
+      } else {
+        a.w_i = RS;
+        row_step = H * W;
+      }
+      T* dx0 = dx + ((n * p.C + g0 * Cg + cl0) * H + rp.phase + sh * i0) * W;
+      if (sw == 1) {  // phase 0 is the whole row: write in place
+        a.out = dx0;
+        a.out_i = row_step;
+        a.out_p = Cg * H * W;
+        rows(a);
+        return;
+      }
+      // Column phase cp: compute contiguously, then place every sw-th column.
+      T* tmp = scratch<T>(1, gn * m * cp.count);
+      a.out = tmp;
+      a.out_i = cp.count;
+      a.out_p = m * cp.count;
       rows(a);
-      return;
-    }
-    tmp.resize(size_t(a.m * a.n));
-    a.out = tmp.data();
-    a.out_i = a.n;
-    rows(a);
-    for (int64_t i = 0; i < a.m; ++i) {
-      T* d = dx0 + i * row_step + col_phase;
-      const T* t = tmp.data() + i * a.n;
-      for (int64_t j = 0; j < a.n; ++j) d[j * sw] = t[j];
-    }
-  };
-  if (Cg == 1) {
-    // Rows mode: one task per dx plane; a run of same-phase rows with the same taps
-    // is one call whose rows (dx rows phase + sh*i, dy rows base + i) share weights.
-    parallel_for(p.N * p.C, [&](int64_t nc) {
-      const int64_t n = nc / p.C, c = nc % p.C;
-      Taps<T> taps;
-      std::vector<T> tmp;
-      for (const RowPhase& rp : rph)
-        for (const RowRun& run : rp.runs)
-          for (const ColPhase& cp : cph) {
-            taps.clear();
-            add_taps(taps, n, c, 0, rp, run, run.a, cp);
-            DirectRowsArgs<T> a = rows_args(taps, run.b - run.a, cp.count);
-            a.src_i = Q;
-            a.bias = &zero;
-            emit(a, tmp, dx + (nc * H + rp.phase + sh * run.a) * W, sh * W, cp.phase);
-          }
-    });
-    return;
-  }
-  // Channels mode: one task per (image, group, block of input channels), one call per dx row.
-  const int64_t CB = block_size(Cg, p.N * p.groups, 24), cblocks = (Cg + CB - 1) / CB;
-  parallel_for(p.N * p.groups * cblocks, [&](int64_t task) {
-    const int64_t n = task / (p.groups * cblocks), g = task / cblocks % p.groups, cb = task % cblocks;
-    const int64_t c0 = cb * CB, m = std::min(CB, Cg - c0);
-    Taps<T> taps;
-    std::vector<T> tmp;
+      for (int64_t z = 0; z < gn; ++z)
+        for (int64_t i = 0; i < m; ++i) {
+          T* d = dx0 + z * Cg * H * W + i * row_step + cp.phase;
+          const T* t = tmp + (z * m + i) * cp.count;
+          for (int64_t j = 0; j < cp.count; ++j) d[j * sw] = t[j];
+        }
+    };
     for (const RowPhase& rp : rph)
       for (const RowRun& run : rp.runs)
-        for (int64_t i = run.a; i < run.b; ++i)
-          for (const ColPhase& cp : cph) {
-            taps.clear();
-            add_taps(taps, n, g, c0, rp, run, i, cp);
-            DirectRowsArgs<T> a = rows_args(taps, m, cp.count);
-            a.w_i = RS;
-            a.bias = &zero;
-            emit(a, tmp, dx + ((n * p.C + g * Cg + c0) * H + rp.phase + sh * i) * W, H * W, cp.phase);
-          }
+        for (const ColPhase& cp : cph) {
+          if (rows_mode) call(rp, run, run.a, run.b - run.a, cp);
+          else
+            for (int64_t i = run.a; i < run.b; ++i) call(rp, run, i, cn, cp);
+        }
   });
 }
 
 // dw[k,c,r,s] = sum_{n,p,q} dy[n,k,p,q] x[n,c, p*sh + r*dh - top, q*sw + s*dw - left]
 // (Diba eq. 15: x correlated with the stride-dilated dy; the dilation is the tap's
-// row and column stride). Each task owns a (block of k) x (block of c) part of dw and
-// sums over the batch in order, so no two threads touch the same dw element.
+// row and column stride). Each task owns a (group) x (block of k) x (block of c)
+// part of dw and sums over the batch in order (the images are the kernel's planes),
+// so no two threads touch the same dw element.
 template <typename T>
 void backward_weight(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw) {
   const auto dots = kt.direct<T>().dots;
-  const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S;
-  const SplitInput<T> in = split_input(p, x);
-  const std::vector<ColTap> cols = forward_col_taps(p, in.phase);
+  const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
+  const SplitGeom sg = split_geom(p);
+  const std::vector<ColTap> cols = forward_col_taps(p, sg.copy ? sg.phase : 0);
   const std::vector<RowRun> runs = forward_row_runs(p);
-  // float32 partials live in registers for one call: bound its terms per lane.
-  const int64_t max_rows = std::max<int64_t>(1, (int64_t(1) << 16) / Q);
-  const int64_t KB = std::min<int64_t>(Kg, 12), kblocks = (Kg + KB - 1) / KB;
+  const int64_t pitch = sg.copy ? sg.pitch : p.W, plane = sg.copy ? sg.plane : p.H * p.W;
+  const int64_t KB = std::min<int64_t>(Kg, 12), kblocks = cdiv(Kg, KB);
   int64_t CB = std::min<int64_t>(Cg, 16);
-  while (CB > 1 && p.groups * kblocks * ((Cg + CB - 1) / CB) < 4 * int64_t(num_threads())) CB = (CB + 1) / 2;
-  const int64_t cblocks = (Cg + CB - 1) / CB;
-  parallel_for(p.groups * kblocks * cblocks, [&](int64_t task) {
+  while (CB > 1 && G * kblocks * cdiv(Cg, CB) < 4 * int64_t(num_threads())) CB = cdiv(CB, 2);
+  const int64_t cblocks = cdiv(Cg, CB);
+  // Images per call: all of them when x is read in place; a bounded batch when
+  // they are split into scratch first.
+  const int64_t NB = sg.copy ? std::max<int64_t>(1, std::min(p.N, (int64_t(1) << 20) / (CB * plane))) : p.N;
+  parallel_for(G * kblocks * cblocks, [&](int64_t task) {
     const int64_t g = task / (kblocks * cblocks), kb = task / cblocks % kblocks, cb = task % cblocks;
     const int64_t k0 = g * Kg + kb * KB, m = std::min(KB, Kg - kb * KB);
-    const int64_t c0 = cb * CB, cn = std::min(CB, Cg - c0);
+    const int64_t c0 = g * Cg + cb * CB, cn = std::min(CB, Cg - cb * CB);
     std::vector<double> acc(size_t(cn * RS * m * kDotLanes), 0.0);
     Taps<T> taps;
-    for (int64_t n = 0; n < p.N; ++n)
-      for (const RowRun& run : runs)
-        for (int64_t a0 = run.a; a0 < run.b; a0 += max_rows) {
-          const int64_t a1 = std::min(run.b, a0 + max_rows);
-          taps.clear();
-          for (int64_t cl = 0; cl < cn; ++cl) {
-            const T* xc = in.base + (n * p.C + g * Cg + c0 + cl) * in.plane;
-            for (int64_t r : run.rs) {
-              const T* xr = xc + (a0 * p.stride_h + r * p.dil_h - p.pad_top) * in.pitch;
-              for (int64_t s = 0; s < p.S; ++s) {
-                const ColTap& ct = cols[size_t(s)];
-                if (ct.lo >= ct.hi) continue;
-                taps.add(xr + ct.offset, ct.lo, ct.hi);
-                taps.acc.push_back(acc.data() + ((cl * RS + r * p.S + s) * m) * kDotLanes);
-              }
+    for (int64_t n0 = 0; n0 < p.N; n0 += NB) {
+      const int64_t nn = std::min(NB, p.N - n0);
+      // Planes of images n0.. for channels c0..: in x (stride C planes) or split.
+      const T* xin;
+      int64_t img_stride;
+      if (sg.copy) {
+        T* buf = scratch<T>(0, nn * cn * plane);
+        for (int64_t z = 0; z < nn; ++z) split_planes(p, sg, x + ((n0 + z) * p.C + c0) * p.H * p.W, cn, buf + z * cn * plane);
+        xin = buf;
+        img_stride = cn * plane;
+      } else {
+        xin = x + (n0 * p.C + c0) * plane;
+        img_stride = p.C * plane;
+      }
+      for (const RowRun& run : runs) {
+        taps.clear();
+        for (int64_t cl = 0; cl < cn; ++cl)
+          for (int64_t r : run.rs) {
+            const T* xr = xin + cl * plane + (run.a * p.stride_h + r * p.dil_h - p.pad_top) * pitch;
+            for (int64_t s = 0; s < p.S; ++s) {
+              const ColTap& ct = cols[size_t(s)];
+              if (ct.lo >= ct.hi) continue;
+              taps.add(xr + ct.offset, ct.lo, ct.hi);
+              taps.acc.push_back(acc.data() + ((cl * RS + r * p.S + s) * m) * kDotLanes);
             }
           }
-          DirectDotsArgs<T> a;
-          a.rows = a1 - a0;
-          a.m = m;
-          a.n = Q;
-          a.ntaps = taps.size();
-          a.src = taps.src.data();
-          a.src_row = p.stride_h * in.pitch;
-          a.lo = taps.lo.data();
-          a.hi = taps.hi.data();
-          a.dy = dy + ((n * p.K + k0) * P + a0) * Q;
-          a.dy_i = P * Q;
-          a.dy_row = Q;
-          a.acc = taps.acc.data();
-          dots(a);
-        }
+        DirectDotsArgs<T> a;
+        a.planes = nn;
+        a.src_p = img_stride;
+        a.dy_p = p.K * P * Q;
+        a.rows = run.b - run.a;
+        a.m = m;
+        a.n = Q;
+        a.ntaps = taps.size();
+        a.src = taps.src.data();
+        a.src_row = p.stride_h * pitch;
+        a.lo = taps.lo.data();
+        a.hi = taps.hi.data();
+        a.dy = dy + ((n0 * p.K + k0) * P + run.a) * Q;
+        a.dy_i = P * Q;
+        a.dy_row = Q;
+        a.acc = taps.acc.data();
+        dots(a);
+      }
+    }
     // Lane sums in fixed order: deterministic.
     for (int64_t i = 0; i < m; ++i)
       for (int64_t cl = 0; cl < cn; ++cl)
@@ -312,7 +350,7 @@ void backward_weight(const KernelTable& kt, const ConvParams& p, const T* x, con
           const double* l = acc.data() + ((cl * RS + rs) * m + i) * kDotLanes;
           double s = 0.0;
           for (int k = 0; k < kDotLanes; ++k) s += l[k];
-          dw[((k0 + i) * Cg + c0 + cl) * RS + rs] = static_cast<T>(s);
+          dw[((k0 + i) * Cg + c0 - g * Cg + cl) * RS + rs] = static_cast<T>(s);
         }
   });
 }

@@ -6,42 +6,43 @@
 
 namespace convbp::direct {
 
-template <typename T>
-SplitInput<T> split_input(const ConvParams& p, const T* x) {
-  SplitInput<T> in;
-  const int64_t sw = p.stride_w;
-  if (sw == 1) {
-    in.base = x;
-    in.pitch = p.W;
-    in.phase = p.H * p.W;
-    in.plane = in.phase;
-    return in;
-  }
-  in.pitch = (p.W + sw - 1) / sw;
-  in.phase = p.H * in.pitch;
-  in.plane = sw * in.phase;
-  // Columns past a phase's own width are never read (the taps' ranges stop
-  // before them), so the buffer is left uninitialized there.
-  in.buf.reset(new T[size_t(p.N * p.C * in.plane)]);
-  T* out = in.buf.get();
-  const int64_t H = p.H, W = p.W, pitch = in.pitch, phase = in.phase, plane = in.plane;
-  parallel_for(p.N * p.C, [&](int64_t nc) {
-    const T* xp = x + nc * H * W;
-    T* op = out + nc * plane;
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t f = 0; f < sw && f < W; ++f) {
-        const T* xr = xp + h * W + f;
-        T* orow = op + f * phase + h * pitch;
-        const int64_t cols = phase_count(W, sw, f);
-        for (int64_t i = 0; i < cols; ++i) orow[i] = xr[i * sw];
-      }
-  });
-  in.base = out;
-  return in;
+SplitGeom split_geom(const ConvParams& p) {
+  SplitGeom g;
+  g.copy = p.stride_w > 1;
+  g.pitch = (p.W + p.stride_w - 1) / p.stride_w;
+  g.phase = p.H * g.pitch;
+  g.plane = p.stride_w * g.phase;
+  return g;
 }
 
-template SplitInput<float> split_input(const ConvParams&, const float*);
-template SplitInput<double> split_input(const ConvParams&, const double*);
+namespace {
+
+// Stride as a template argument where it is small, so the compiler can vectorize.
+template <int64_t kStride, typename T>
+void split_row(const T* x, int64_t stride, int64_t cols, T* out) {
+  const int64_t st = kStride > 0 ? kStride : stride;
+  for (int64_t i = 0; i < cols; ++i) out[i] = x[i * st];
+}
+
+}  // namespace
+
+template <typename T>
+void split_planes(const ConvParams& p, const SplitGeom& g, const T* x, int64_t count, T* out) {
+  const int64_t H = p.H, W = p.W, sw = p.stride_w;
+  for (int64_t z = 0; z < count; ++z)
+    for (int64_t f = 0; f < sw && f < W; ++f) {
+      const int64_t cols = phase_count(W, sw, f);
+      for (int64_t h = 0; h < H; ++h) {
+        const T* xr = x + (z * H + h) * W + f;
+        T* orow = out + z * g.plane + f * g.phase + h * g.pitch;
+        if (sw == 2) split_row<2>(xr, sw, cols, orow);
+        else split_row<0>(xr, sw, cols, orow);
+      }
+    }
+}
+
+template void split_planes(const ConvParams&, const SplitGeom&, const float*, int64_t, float*);
+template void split_planes(const ConvParams&, const SplitGeom&, const double*, int64_t, double*);
 
 std::vector<ColTap> forward_col_taps(const ConvParams& p, int64_t phase_stride) {
   std::vector<ColTap> taps(static_cast<size_t>(p.S));

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "convbp/params.hpp"
@@ -18,21 +17,21 @@ inline int64_t mod(int64_t a, int64_t b) {
   return r < 0 ? r + b : r;
 }
 
-// x, or a copy of x whose columns are split by phase when the column stride sw > 1:
-// plane (n, c), phase f, row h, column i holds x[n, c, h, f + i*sw]. Then the input
-// columns q*sw + o that output columns q read under a stride are the contiguous
-// run phase mod(o, sw), columns q + floor(o / sw).
-template <typename T>
-struct SplitInput {
-  const T* base = nullptr;
+// Where the input planes of a forward-form pass live: x itself when the column
+// stride sw is 1, else a copy whose columns are split by phase: plane z, phase f,
+// row h, column i holds x[z, h, f + i*sw]. Then the input columns q*sw + o read by
+// output columns q are the contiguous run phase mod(o, sw), columns q + floor(o / sw).
+struct SplitGeom {
+  bool copy = false;  // sw > 1
   int64_t pitch = 0;  // elements per row (W, or ceil(W / sw))
   int64_t phase = 0;  // elements per phase (H * pitch)
-  int64_t plane = 0;  // elements per (n, c) plane (sw * phase)
-  std::unique_ptr<T[]> buf;
+  int64_t plane = 0;  // elements per plane (sw * phase)
 };
-
+SplitGeom split_geom(const ConvParams& p);
+// Copies `count` consecutive NCHW planes starting at x into `out` (g.plane each).
+// Columns past a phase's own width are left unwritten: no tap ever reads them.
 template <typename T>
-SplitInput<T> split_input(const ConvParams& p, const T* x);
+void split_planes(const ConvParams& p, const SplitGeom& g, const T* x, int64_t count, T* out);
 
 // Tap s of a forward-form row (forward, backward-weight): output columns q in
 // [lo, hi) read the input at column offset `offset` from the row's start in a

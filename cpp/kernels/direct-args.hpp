@@ -7,11 +7,13 @@
 // rows (forward and backward-input; Zhang et al. ICML 2018: outputs kept in
 // registers while every tap streams through them):
 //
-//   for i < m, j < n:
-//     out[i*out_i + j] = init(i, j) + sum_{t < ntaps, lo[t] <= j < hi[t]} w[t][i*w_i] * src[t][i*src_i + j]
-//     init(i, j) = bias[i*bias_i]            (bias != nullptr)
-//                = out[i*out_i + j]          (bias == nullptr: accumulate)
+//   for z < planes, i < m, j < n, with O = out + z*out_p, S_t = src[t] + z*src_p, W_t = w[t] + z*w_p:
+//     O[i*out_i + j] = init(z, i, j) + sum_{t < ntaps, lo[t] <= j < hi[t]} W_t[i*w_i] * S_t[i*src_i + j]
+//     init(z, i, j) = bias[z*bias_p + i*bias_i]   (bias != nullptr)
+//                   = O[i*out_i + j]              (bias == nullptr: accumulate)
 //
+//   `planes` repeats one tap list over channels or images whose geometry is the
+//   same (constant pointer strides), so small planes cost one call, not one each.
 //   Exactly one of src_i, w_i is 0: src_i == 0 shares each loaded input vector
 //   among m outputs with their own weights (m output channels of one input, or m
 //   input channels of one dy in backward-input); w_i == 0 shares each weight among m
@@ -23,12 +25,13 @@
 // dots (backward-weight; Diba eq. 15: x correlated with the dilated dy):
 //
 //   for t < ntaps, i < m:
-//     sum_l acc[t][i*kDotLanes + l] += sum_{r < rows, lo[t] <= j < hi[t]} dy[i*dy_i + r*dy_row + j] * src[t][r*src_row + j]
+//     sum_l acc[t][i*kDotLanes + l] += sum_{z < planes, r < rows, lo[t] <= j < hi[t]}
+//         dy[z*dy_p + i*dy_i + r*dy_row + j] * src[t][z*src_p + r*src_row + j]
 //
 //   The kernel adds its partial sums into the kDotLanes lanes of acc[t] + i*kDotLanes
 //   (doubles) in a way fixed per ISA, so the driver's lane sum in fixed order is
-//   deterministic. float32 partials are kept in float32 vectors for one call (at most
-//   rows * ceil(n / vector width) terms per lane), then added in float64.
+//   deterministic. float32 partials are kept in float32 vectors for at most
+//   max(kDotFlush, rows * ceil(n / vector width)) terms per lane, then added in float64.
 #pragma once
 
 #include <cstdint>
@@ -36,9 +39,11 @@
 namespace convbp {
 
 constexpr int kDotLanes = 16;
+constexpr int64_t kDotFlush = 4096;
 
 template <typename T>
 struct DirectRowsArgs {
+  int64_t planes = 1, src_p = 0, w_p = 0, out_p = 0, bias_p = 0;
   int64_t m = 0, n = 0, ntaps = 0;
   const T* const* src = nullptr;
   int64_t src_i = 0;
@@ -54,6 +59,7 @@ struct DirectRowsArgs {
 
 template <typename T>
 struct DirectDotsArgs {
+  int64_t planes = 1, src_p = 0, dy_p = 0;
   int64_t rows = 0, m = 0, n = 0, ntaps = 0;
   const T* const* src = nullptr;
   int64_t src_row = 0;

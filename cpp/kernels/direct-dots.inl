@@ -31,34 +31,49 @@ void tile(const DirectDotsArgs<typename VT::T>& a, int64_t i0, int64_t t0) {
   }
   const int64_t ja = (lo_max + L - 1) / L * L;
   const int64_t jb = hi_min >= ja + L ? ja + (hi_min - ja) / L * L : ja;
+  const int64_t terms_per_plane = a.rows * ((a.n + L - 1) / L);
+  int64_t terms = 0;
   const T* src[TC];
-  for (int r = 0; r < a.rows; ++r) {
-#pragma GCC unroll 8
-    for (int c = 0; c < TC; ++c) src[c] = a.src[t0 + c] + r * a.src_row;
-    const T* dy = a.dy + i0 * a.dy_i + r * a.dy_row;
-    for (int64_t j0 = 0; j0 < a.n; j0 += L) {
-      if (j0 >= ja && j0 < jb) {  // every tap valid on the whole vector
-        V d[MI];
+  for (int64_t z = 0; z < a.planes; ++z) {
+    if (terms > 0 && terms + terms_per_plane > kDotFlush) {  // bound float32 partial sums
 #pragma GCC unroll 4
-        for (int i = 0; i < MI; ++i) d[i] = VT::load(dy + i * a.dy_i + j0);
+      for (int i = 0; i < MI; ++i)
 #pragma GCC unroll 8
         for (int c = 0; c < TC; ++c) {
-          const V x = VT::load(src[c] + j0);
-#pragma GCC unroll 4
-          for (int i = 0; i < MI; ++i) acc[i][c] = VT::fma(d[i], x, acc[i][c]);
+          VT::add_to(a.acc[t0 + c] + (i0 + i) * kDotLanes, acc[i][c]);
+          acc[i][c] = VT::zero();
         }
-      } else {  // edge vector: each tap masked to its own range
-        const M dm = VT::lanes(0, a.n - j0);
-        V d[MI];
-#pragma GCC unroll 4
-        for (int i = 0; i < MI; ++i) d[i] = VT::load(dy + i * a.dy_i + j0, dm);
+      terms = 0;
+    }
+    terms += terms_per_plane;
+    for (int64_t r = 0; r < a.rows; ++r) {
 #pragma GCC unroll 8
-        for (int c = 0; c < TC; ++c) {
-          const M mk = VT::lanes(a.lo[t0 + c] - j0, a.hi[t0 + c] - j0);
-          if (VT::none(mk)) continue;
-          const V x = VT::load(src[c] + j0, mk);
+      for (int c = 0; c < TC; ++c) src[c] = a.src[t0 + c] + z * a.src_p + r * a.src_row;
+      const T* dy = a.dy + z * a.dy_p + i0 * a.dy_i + r * a.dy_row;
+      for (int64_t j0 = 0; j0 < a.n; j0 += L) {
+        if (j0 >= ja && j0 < jb) {  // every tap valid on the whole vector
+          V d[MI];
 #pragma GCC unroll 4
-          for (int i = 0; i < MI; ++i) acc[i][c] = VT::fma(d[i], x, acc[i][c]);
+          for (int i = 0; i < MI; ++i) d[i] = VT::load(dy + i * a.dy_i + j0);
+#pragma GCC unroll 8
+          for (int c = 0; c < TC; ++c) {
+            const V x = VT::load(src[c] + j0);
+#pragma GCC unroll 4
+            for (int i = 0; i < MI; ++i) acc[i][c] = VT::fma(d[i], x, acc[i][c]);
+          }
+        } else {  // edge vector: each tap masked to its own range
+          const M dm = VT::lanes(0, a.n - j0);
+          V d[MI];
+#pragma GCC unroll 4
+          for (int i = 0; i < MI; ++i) d[i] = VT::load(dy + i * a.dy_i + j0, dm);
+#pragma GCC unroll 8
+          for (int c = 0; c < TC; ++c) {
+            const M mk = VT::lanes(a.lo[t0 + c] - j0, a.hi[t0 + c] - j0);
+            if (VT::none(mk)) continue;
+            const V x = VT::load(src[c] + j0, mk);
+#pragma GCC unroll 4
+            for (int i = 0; i < MI; ++i) acc[i][c] = VT::fma(d[i], x, acc[i][c]);
+          }
         }
       }
     }
@@ -92,16 +107,23 @@ void run_mi(const DirectDotsArgs<typename VT::T>& a, int64_t i0) {
   }
 }
 
+template <class VT>
+void run(const DirectDotsArgs<typename VT::T>& a) {
+  // Up to 3 dy rows share each loaded input vector.
+  for (int64_t i0 = 0; i0 < a.m;) {
+    const int64_t left = a.m - i0;
+    if (left >= 3) { run_mi<VT, 3>(a, i0); i0 += 3; }
+    else if (left == 2) { run_mi<VT, 2>(a, i0); i0 += 2; }
+    else { run_mi<VT, 1>(a, i0); i0 += 1; }
+  }
+}
+
 }  // namespace direct_dots_detail
 
 template <class VT>
 void direct_dots(const DirectDotsArgs<typename VT::T>& a) {
-  if (a.m <= 0 || a.n <= 0 || a.rows <= 0 || a.ntaps <= 0) return;
-  // Up to 3 dy rows share each loaded input vector.
-  for (int64_t i0 = 0; i0 < a.m;) {
-    const int64_t left = a.m - i0;
-    if (left >= 3) { direct_dots_detail::run_mi<VT, 3>(a, i0); i0 += 3; }
-    else if (left == 2) { direct_dots_detail::run_mi<VT, 2>(a, i0); i0 += 2; }
-    else { direct_dots_detail::run_mi<VT, 1>(a, i0); i0 += 1; }
-  }
+  if (a.planes <= 0 || a.m <= 0 || a.n <= 0 || a.rows <= 0 || a.ntaps <= 0) return;
+  // Rows that fit in a half-width vector (VT::Half) take it, so fewer lanes idle.
+  if (a.n <= VT::Half::L) direct_dots_detail::run<typename VT::Half>(a);
+  else direct_dots_detail::run<VT>(a);
 }

@@ -14,8 +14,13 @@
 
 namespace direct_rows_detail {
 
+// Pointer offsets of plane z.
+struct PlaneOffsets {
+  int64_t src, w, out, bias;
+};
+
 template <class VT, int MI, int NV, bool kSharedSrc>
-void tile(const DirectRowsArgs<typename VT::T>& a, int64_t i0, int64_t j0) {
+void tile(const DirectRowsArgs<typename VT::T>& a, const PlaneOffsets& z, int64_t i0, int64_t j0) {
   using T = typename VT::T;
   using V = typename VT::V;
   using M = typename VT::M;
@@ -24,11 +29,11 @@ void tile(const DirectRowsArgs<typename VT::T>& a, int64_t i0, int64_t j0) {
   const int64_t jn = a.n - j0;  // columns of this tile that exist: [0, min(B, jn))
   const bool full = jn >= B;
   V acc[MI][NV];
-  T* out = a.out + i0 * a.out_i + j0;
+  T* out = a.out + z.out + i0 * a.out_i + j0;
   if (a.bias) {
 #pragma GCC unroll 8
     for (int i = 0; i < MI; ++i) {
-      const V b = VT::set1(a.bias[(i0 + i) * a.bias_i]);
+      const V b = VT::set1(a.bias[z.bias + (i0 + i) * a.bias_i]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[i][v] = b;
     }
@@ -44,8 +49,8 @@ void tile(const DirectRowsArgs<typename VT::T>& a, int64_t i0, int64_t j0) {
   for (int64_t t = 0; t < a.ntaps; ++t) {
     const int64_t lo = a.lo[t] - j0, hi = a.hi[t] - j0;
     if (hi <= 0 || lo >= B || lo >= hi) continue;
-    const T* s = a.src[t] + i0 * a.src_i + j0;
-    const T* w = a.w[t] + i0 * a.w_i;
+    const T* s = a.src[t] + z.src + i0 * a.src_i + j0;
+    const T* w = a.w[t] + z.w + i0 * a.w_i;
     if (lo <= 0 && hi >= B) {
       if constexpr (kSharedSrc) {
         V x[NV];
@@ -96,42 +101,48 @@ void tile(const DirectRowsArgs<typename VT::T>& a, int64_t i0, int64_t j0) {
   }
 }
 
-// Runs the m x n block as tiles of mi (<= MImax) rows by NV vectors: rows outer, so
-// the input rows a tile reads stay in L1 for the next tile's overlapping taps.
+// Runs each plane's m x n block as tiles of mi (<= MImax) rows by NV vectors: rows
+// outer, so the input rows a tile reads stay in L1 for the next tile's overlapping taps.
 template <class VT, int NV, bool kSharedSrc>
 void run_nv(const DirectRowsArgs<typename VT::T>& a) {
   constexpr int MImax = VT::kAcc / NV < 6 ? VT::kAcc / NV : 6;
   constexpr int64_t B = int64_t(NV) * VT::L;
-  for (int64_t i0 = 0; i0 < a.m;) {
-    const int64_t left = a.m - i0;
-    const int mi = int(left < MImax ? left : MImax);
-    for (int64_t j0 = 0; j0 < a.n; j0 += B) {
-      switch (mi) {
-        case 1: tile<VT, 1, NV, kSharedSrc>(a, i0, j0); break;
-        case 2: if constexpr (MImax >= 2) tile<VT, 2, NV, kSharedSrc>(a, i0, j0); break;
-        case 3: if constexpr (MImax >= 3) tile<VT, 3, NV, kSharedSrc>(a, i0, j0); break;
-        case 4: if constexpr (MImax >= 4) tile<VT, 4, NV, kSharedSrc>(a, i0, j0); break;
-        case 5: if constexpr (MImax >= 5) tile<VT, 5, NV, kSharedSrc>(a, i0, j0); break;
-        default: if constexpr (MImax >= 6) tile<VT, 6, NV, kSharedSrc>(a, i0, j0); break;
+  for (int64_t p = 0; p < a.planes; ++p) {
+    const PlaneOffsets z{p * a.src_p, p * a.w_p, p * a.out_p, p * a.bias_p};
+    for (int64_t i0 = 0; i0 < a.m;) {
+      const int64_t left = a.m - i0;
+      const int mi = int(left < MImax ? left : MImax);
+      for (int64_t j0 = 0; j0 < a.n; j0 += B) {
+        switch (mi) {
+          case 1: tile<VT, 1, NV, kSharedSrc>(a, z, i0, j0); break;
+          case 2: if constexpr (MImax >= 2) tile<VT, 2, NV, kSharedSrc>(a, z, i0, j0); break;
+          case 3: if constexpr (MImax >= 3) tile<VT, 3, NV, kSharedSrc>(a, z, i0, j0); break;
+          case 4: if constexpr (MImax >= 4) tile<VT, 4, NV, kSharedSrc>(a, z, i0, j0); break;
+          case 5: if constexpr (MImax >= 5) tile<VT, 5, NV, kSharedSrc>(a, z, i0, j0); break;
+          default: if constexpr (MImax >= 6) tile<VT, 6, NV, kSharedSrc>(a, z, i0, j0); break;
+        }
       }
+      i0 += mi;
     }
-    i0 += mi;
   }
 }
 
 template <class VT, bool kSharedSrc>
 void run(const DirectRowsArgs<typename VT::T>& a) {
-  // Wide rows take 4-vector tiles; short rows take narrower tiles so fewer lanes idle.
+  // Wide rows take 4-vector tiles; short rows take narrower tiles, and rows that fit
+  // in a half-width vector (VT::Half, where the ISA has one) take that, so fewer
+  // lanes idle.
   if (a.n > 2 * VT::L) run_nv<VT, 4, kSharedSrc>(a);
   else if (a.n > VT::L) run_nv<VT, 2, kSharedSrc>(a);
-  else run_nv<VT, 1, kSharedSrc>(a);
+  else if (a.n > VT::Half::L) run_nv<VT, 1, kSharedSrc>(a);
+  else run_nv<typename VT::Half, 1, kSharedSrc>(a);
 }
 
 }  // namespace direct_rows_detail
 
 template <class VT>
 void direct_rows(const DirectRowsArgs<typename VT::T>& a) {
-  if (a.m <= 0 || a.n <= 0) return;
+  if (a.planes <= 0 || a.m <= 0 || a.n <= 0) return;
   if (a.src_i == 0) direct_rows_detail::run<VT, true>(a);
   else direct_rows_detail::run<VT, false>(a);
 }

@@ -18,10 +18,60 @@ namespace convbp::avx512 {
 
 inline int64_t clamp_lane(int64_t v, int64_t n) { return v < 0 ? 0 : (v > n ? n : v); }
 
+// Half-width (ymm, AVX-512VL masks) traits for rows of at most 8 floats / 4
+// doubles: on cores that split zmm into two ymm halves they cost no throughput per
+// lane, and they idle half as many lanes on short rows.
+struct VecF32x8 {
+  using T = float;
+  using V = __m256;
+  using M = __mmask8;
+  using Half = VecF32x8;
+  static constexpr int L = 8;
+  static constexpr int kAcc = 24;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V set1(T a) { return _mm256_set1_ps(a); }
+  static V load(const T* p) { return _mm256_loadu_ps(p); }
+  static V load(const T* p, M m) { return _mm256_maskz_loadu_ps(m, p); }
+  static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
+  static void store(T* p, V v, M m) { _mm256_mask_storeu_ps(p, m, v); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static M lanes(int64_t lo, int64_t hi) {
+    const unsigned a = unsigned(clamp_lane(lo, L)), b = unsigned(clamp_lane(hi, L));
+    return M(((1u << b) - 1u) & ~((1u << a) - 1u));
+  }
+  static bool none(M m) { return m == 0; }
+  static void add_to(double* acc, V v) {
+    _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), _mm512_cvtps_pd(v)));
+  }
+};
+
+struct VecF64x4 {
+  using T = double;
+  using V = __m256d;
+  using M = __mmask8;
+  using Half = VecF64x4;
+  static constexpr int L = 4;
+  static constexpr int kAcc = 24;
+  static V zero() { return _mm256_setzero_pd(); }
+  static V set1(T a) { return _mm256_set1_pd(a); }
+  static V load(const T* p) { return _mm256_loadu_pd(p); }
+  static V load(const T* p, M m) { return _mm256_maskz_loadu_pd(m, p); }
+  static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
+  static void store(T* p, V v, M m) { _mm256_mask_storeu_pd(p, m, v); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static M lanes(int64_t lo, int64_t hi) {
+    const unsigned a = unsigned(clamp_lane(lo, L)), b = unsigned(clamp_lane(hi, L));
+    return M(((1u << b) - 1u) & ~((1u << a) - 1u));
+  }
+  static bool none(M m) { return m == 0; }
+  static void add_to(double* acc, V v) { _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), v)); }
+};
+
 struct VecF32 {
   using T = float;
   using V = __m512;
   using M = __mmask16;
+  using Half = VecF32x8;
   static constexpr int L = 16;
   static constexpr int kAcc = 24;  // accumulators a tile may hold (32 zmm registers)
   static V zero() { return _mm512_setzero_ps(); }
@@ -50,6 +100,7 @@ struct VecF64 {
   using T = double;
   using V = __m512d;
   using M = __mmask8;
+  using Half = VecF64x4;
   static constexpr int L = 8;
   static constexpr int kAcc = 24;
   static V zero() { return _mm512_setzero_pd(); }

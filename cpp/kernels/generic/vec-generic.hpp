@@ -19,6 +19,7 @@ struct VecGeneric {
   using T = TT;
   typedef T V __attribute__((vector_size(16)));
   using M = LaneRange;
+  using Half = VecGeneric;  // no narrower vector: short rows use this one
   static constexpr int L = LL;
   static constexpr int kAcc = 12;  // 16 xmm registers
   static V zero() { return V{}; }
