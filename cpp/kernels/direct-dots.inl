@@ -18,23 +18,36 @@ void tile(const DirectDotsArgs<typename VT::T>& a, int64_t i0, int64_t t0) {
   using V = typename VT::V;
   using M = typename VT::M;
   constexpr int L = VT::L;
+  const int64_t n = a.n, rows = a.rows, planes = a.planes;
+  const int64_t src_row = a.src_row, src_p = a.src_p, dy_i = a.dy_i, dy_row = a.dy_row, dy_p = a.dy_p;
+  const T* const* srcs = a.src + t0;
+  const int64_t* los = a.lo + t0;
+  const int64_t* his = a.hi + t0;
   V acc[MI][TC];
 #pragma GCC unroll 4
   for (int i = 0; i < MI; ++i)
 #pragma GCC unroll 8
     for (int c = 0; c < TC; ++c) acc[i][c] = VT::zero();
   // Vectors j0 in [ja, jb) (multiples of L) are inside every tap's range.
-  int64_t lo_max = 0, hi_min = a.n;
+  int64_t lo_max = 0, hi_min = n;
   for (int c = 0; c < TC; ++c) {
-    if (a.lo[t0 + c] > lo_max) lo_max = a.lo[t0 + c];
-    if (a.hi[t0 + c] < hi_min) hi_min = a.hi[t0 + c];
+    if (los[c] > lo_max) lo_max = los[c];
+    if (his[c] < hi_min) hi_min = his[c];
   }
   const int64_t ja = (lo_max + L - 1) / L * L;
   const int64_t jb = hi_min >= ja + L ? ja + (hi_min - ja) / L * L : ja;
-  const int64_t terms_per_plane = a.rows * ((a.n + L - 1) / L);
+  // The masks of the first and the last vector, which every edge row has.
+  const int64_t jl = (n - 1) / L * L;
+  M first[TC], last[TC];
+  for (int c = 0; c < TC; ++c) {
+    first[c] = VT::lanes(los[c], his[c]);
+    last[c] = VT::lanes(los[c] - jl, his[c] - jl);
+  }
+  const M dfirst = VT::lanes(0, n), dlast = VT::lanes(0, n - jl);
+  const int64_t terms_per_plane = rows * (jl / L + 1);
   int64_t terms = 0;
   const T* src[TC];
-  for (int64_t z = 0; z < a.planes; ++z) {
+  for (int64_t z = 0; z < planes; ++z) {
     if (terms > 0 && terms + terms_per_plane > kDotFlush) {  // bound float32 partial sums
 #pragma GCC unroll 4
       for (int i = 0; i < MI; ++i)
@@ -46,15 +59,15 @@ void tile(const DirectDotsArgs<typename VT::T>& a, int64_t i0, int64_t t0) {
       terms = 0;
     }
     terms += terms_per_plane;
-    for (int64_t r = 0; r < a.rows; ++r) {
+    for (int64_t r = 0; r < rows; ++r) {
 #pragma GCC unroll 8
-      for (int c = 0; c < TC; ++c) src[c] = a.src[t0 + c] + z * a.src_p + r * a.src_row;
-      const T* dy = a.dy + z * a.dy_p + i0 * a.dy_i + r * a.dy_row;
-      for (int64_t j0 = 0; j0 < a.n; j0 += L) {
+      for (int c = 0; c < TC; ++c) src[c] = srcs[c] + z * src_p + r * src_row;
+      const T* dy = a.dy + z * dy_p + i0 * dy_i + r * dy_row;
+      for (int64_t j0 = 0; j0 < n; j0 += L) {
         if (j0 >= ja && j0 < jb) {  // every tap valid on the whole vector
           V d[MI];
 #pragma GCC unroll 4
-          for (int i = 0; i < MI; ++i) d[i] = VT::load(dy + i * a.dy_i + j0);
+          for (int i = 0; i < MI; ++i) d[i] = VT::load(dy + i * dy_i + j0);
 #pragma GCC unroll 8
           for (int c = 0; c < TC; ++c) {
             const V x = VT::load(src[c] + j0);
@@ -62,13 +75,13 @@ void tile(const DirectDotsArgs<typename VT::T>& a, int64_t i0, int64_t t0) {
             for (int i = 0; i < MI; ++i) acc[i][c] = VT::fma(d[i], x, acc[i][c]);
           }
         } else {  // edge vector: each tap masked to its own range
-          const M dm = VT::lanes(0, a.n - j0);
+          const M dm = j0 == 0 ? dfirst : (j0 == jl ? dlast : VT::lanes(0, n - j0));
           V d[MI];
 #pragma GCC unroll 4
-          for (int i = 0; i < MI; ++i) d[i] = VT::load(dy + i * a.dy_i + j0, dm);
+          for (int i = 0; i < MI; ++i) d[i] = VT::load(dy + i * dy_i + j0, dm);
 #pragma GCC unroll 8
           for (int c = 0; c < TC; ++c) {
-            const M mk = VT::lanes(a.lo[t0 + c] - j0, a.hi[t0 + c] - j0);
+            const M mk = j0 == 0 ? first[c] : (j0 == jl ? last[c] : VT::lanes(los[c] - j0, his[c] - j0));
             if (VT::none(mk)) continue;
             const V x = VT::load(src[c] + j0, mk);
 #pragma GCC unroll 4
