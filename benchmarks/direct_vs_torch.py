@@ -6,8 +6,12 @@ what to read. Run: PYTHONPATH=. python benchmarks/direct_vs_torch.py [--threads 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
+
+# NumPy's OpenBLAS pool would otherwise spin beside the measured calls.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
@@ -61,8 +65,11 @@ def make_calls(layer, torch):
     return calls, flops
 
 
-def bench(calls, reps, min_time):
-    """Median seconds per call of each (impl, pass), interleaved."""
+def bench(calls, reps, min_time, clock):
+    """Median seconds per call of each (impl, pass), interleaved. `clock` is
+    time.perf_counter (wall) or time.process_time (CPU time of this process: on a
+    shared machine it leaves out the time other processes hold the core, which is
+    the fair measure at 1 thread)."""
     times = {(i, p): [] for i in calls for p in PASSES}
     for impl in calls:  # warm-up
         for p in PASSES:
@@ -71,11 +78,11 @@ def bench(calls, reps, min_time):
         for p in PASSES:
             for impl in calls:
                 f = calls[impl][p]
-                n, t0 = 0, time.perf_counter()
+                n, t0 = 0, clock()
                 while True:
                     f()
                     n += 1
-                    dt = time.perf_counter() - t0
+                    dt = clock() - t0
                     if dt >= min_time:
                         break
                 times[(impl, p)].append(dt / n)
@@ -88,6 +95,8 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--min-time", type=float, default=0.05)
     ap.add_argument("--no-naive", action="store_true")
+    ap.add_argument("--clock", choices=("auto", "wall", "cpu"), default="auto",
+                    help="cpu: process CPU time; auto: cpu at 1 thread, wall otherwise")
     ap.add_argument("--layers", type=str, default="", help="substring filter on layer names")
     args = ap.parse_args()
     try:
@@ -106,7 +115,8 @@ def main():
             calls, flops = make_calls(layer, torch)
             if args.no_naive:
                 calls.pop("naive")
-            t = bench(calls, args.reps, args.min_time)
+            cpu = args.clock == "cpu" or (args.clock == "auto" and nt == 1)
+            t = bench(calls, args.reps, args.min_time, time.process_time if cpu else time.perf_counter)
             parts = []
             for p in PASSES:
                 g = {i: flops / t[(i, p)] / 1e9 for i in calls}

@@ -7,8 +7,8 @@
 //
 // Register tile: MI output rows x NV vectors of j, held in registers while all
 // taps stream through (Zhang, Franchetti, Low, ICML 2018: outputs stay in
-// registers, inputs are read once per tile from cache). The MI rows are (plane,
-// row) pairs taken in order, so small planes fill a tile together. Per tap, per
+// registers, inputs are read once per tile from cache). The MI rows are rows of
+// one plane, or the same row of MI planes, so small planes fill a tile too. Per tap, per
 // tile: a tap valid on the whole tile takes plain loads; one valid on every
 // column the tile has takes the tile's tail masks; one valid on part of it takes
 // masks built from its range (padding as index ranges, never a read outside
@@ -17,16 +17,23 @@
 namespace direct_rows_detail {
 
 // How the MI rows of a tile share operands.
-enum Mode { kSharedSrc, kSharedW, kIndependent };
+enum Mode { kSharedSrc, kSharedW, kOwn };
+template <int K>
+struct ModeTag {
+  static constexpr int value = K;
+};
 
-// Offsets of each tile row's src, weight, out and bias from the call's pointers.
-template <int MI>
-struct RowOffsets {
-  int64_t src[MI], w[MI], out[MI], bias[MI];
+// The tile's rows: row i reads src[t] + src + i*src_s and weight w[t][w + i*w_s],
+// writes out + out + i*out_s, starts from bias[bias + i*bias_s]. A tile is MI rows
+// of one plane (stepping by the call's row strides) or one row of MI planes
+// (stepping by its plane strides), so every offset is linear in i.
+struct TileRows {
+  int64_t src, w, out, bias;
+  int64_t src_s, w_s, out_s, bias_s;
 };
 
 template <class VT, int MI, int NV, int kMode>
-void tile(const DirectRowsArgs<typename VT::T>& a, const RowOffsets<MI>& o, int64_t j0) {
+void tile(const DirectRowsArgs<typename VT::T>& a, const TileRows& o, int64_t j0) {
   using T = typename VT::T;
   using V = typename VT::V;
   using M = typename VT::M;
@@ -39,15 +46,16 @@ void tile(const DirectRowsArgs<typename VT::T>& a, const RowOffsets<MI>& o, int6
   const T* const* ws = a.w;
   const int64_t* los = a.lo;
   const int64_t* his = a.hi;
+  const int64_t ss = o.src_s, wss = o.w_s, os = o.out_s;
   M tail[NV];
 #pragma GCC unroll 4
   for (int v = 0; v < NV; ++v) tail[v] = VT::lanes(-v * L, jn - v * L);
   V acc[MI][NV];
-  T* out = a.out + j0;
+  T* out = a.out + o.out + j0;
   if (a.bias) {
 #pragma GCC unroll 8
     for (int i = 0; i < MI; ++i) {
-      const V b = VT::set1(a.bias[o.bias[i]]);
+      const V b = VT::set1(a.bias[o.bias + i * o.bias_s]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[i][v] = b;
     }
@@ -56,33 +64,32 @@ void tile(const DirectRowsArgs<typename VT::T>& a, const RowOffsets<MI>& o, int6
     for (int i = 0; i < MI; ++i) {
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v)
-        acc[i][v] = full ? VT::load(out + o.out[i] + v * L) : VT::load(out + o.out[i] + v * L, tail[v]);
+        acc[i][v] = full ? VT::load(out + i * os + v * L) : VT::load(out + i * os + v * L, tail[v]);
     }
   }
   for (int64_t t = 0; t < ntaps; ++t) {
     const int64_t lo = los[t] - j0, hi = his[t] - j0;
     if (hi <= 0 || lo >= jn || lo >= hi) continue;
-    const T* s = srcs[t] + j0;
-    const T* w = ws[t];
-    // One FMA of tile row i, vector v, with input x.
-    auto wv = [&](int i) { return VT::set1(w[o.w[kMode == kSharedW ? 0 : i]]); };
+    const T* s = srcs[t] + o.src + j0;
+    const T* w = ws[t] + o.w;
     if (lo <= 0 && hi >= B) {  // full tile, no masks
       if constexpr (kMode == kSharedSrc) {
         V x[NV];
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) x[v] = VT::load(s + o.src[0] + v * L);
+        for (int v = 0; v < NV; ++v) x[v] = VT::load(s + v * L);
 #pragma GCC unroll 8
         for (int i = 0; i < MI; ++i) {
-          const V wi = wv(i);
+          const V wi = VT::set1(w[i * wss]);
 #pragma GCC unroll 4
           for (int v = 0; v < NV; ++v) acc[i][v] = VT::fma(wi, x[v], acc[i][v]);
         }
       } else {
+        const V w0 = VT::set1(w[0]);
 #pragma GCC unroll 8
         for (int i = 0; i < MI; ++i) {
-          const V wi = wv(i);
+          const V wi = kMode == kSharedW ? w0 : VT::set1(w[i * wss]);
 #pragma GCC unroll 4
-          for (int v = 0; v < NV; ++v) acc[i][v] = VT::fma(wi, VT::load(s + o.src[i] + v * L), acc[i][v]);
+          for (int v = 0; v < NV; ++v) acc[i][v] = VT::fma(wi, VT::load(s + i * ss + v * L), acc[i][v]);
         }
       }
       continue;
@@ -99,12 +106,16 @@ void tile(const DirectRowsArgs<typename VT::T>& a, const RowOffsets<MI>& o, int6
     for (int v = 0; v < NV; ++v) {
       if (VT::none(mk[v])) continue;
       if constexpr (kMode == kSharedSrc) {
-        const V x = VT::load(s + o.src[0] + v * L, mk[v]);
+        const V x = VT::load(s + v * L, mk[v]);
 #pragma GCC unroll 8
-        for (int i = 0; i < MI; ++i) acc[i][v] = VT::fma(wv(i), x, acc[i][v]);
+        for (int i = 0; i < MI; ++i) acc[i][v] = VT::fma(VT::set1(w[i * wss]), x, acc[i][v]);
       } else {
+        const V w0 = VT::set1(w[0]);
 #pragma GCC unroll 8
-        for (int i = 0; i < MI; ++i) acc[i][v] = VT::fma(wv(i), VT::load(s + o.src[i] + v * L, mk[v]), acc[i][v]);
+        for (int i = 0; i < MI; ++i) {
+          const V wi = kMode == kSharedW ? w0 : VT::set1(w[i * wss]);
+          acc[i][v] = VT::fma(wi, VT::load(s + i * ss + v * L, mk[v]), acc[i][v]);
+        }
       }
     }
   }
@@ -112,68 +123,66 @@ void tile(const DirectRowsArgs<typename VT::T>& a, const RowOffsets<MI>& o, int6
   for (int i = 0; i < MI; ++i) {
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
-      if (full) VT::store(out + o.out[i] + v * L, acc[i][v]);
-      else if (!VT::none(tail[v])) VT::store(out + o.out[i] + v * L, acc[i][v], tail[v]);
+      if (full) VT::store(out + i * os + v * L, acc[i][v]);
+      else if (!VT::none(tail[v])) VT::store(out + i * os + v * L, acc[i][v], tail[v]);
     }
   }
 }
 
-// One tile of rows f0 .. f0 + MI - 1 of the flattened (plane, row) sequence.
-template <class VT, int MI, int NV, bool kSrcShared>
-void tile_at(const DirectRowsArgs<typename VT::T>& a, int64_t f0, int64_t j0) {
-  RowOffsets<MI> o;
-  bool one_plane = true;
-  const int64_t z0 = f0 / a.m;
-  for (int i = 0; i < MI; ++i) {
-    const int64_t z = (f0 + i) / a.m, r = (f0 + i) % a.m;
-    one_plane = one_plane && z == z0;
-    o.src[i] = z * a.src_p + r * a.src_i;
-    o.w[i] = z * a.w_p + r * a.w_i;
-    o.out[i] = z * a.out_p + r * a.out_i;
-    o.bias[i] = z * a.bias_p + r * a.bias_i;
-  }
-  if constexpr (kSrcShared) tile<VT, MI, NV, kSharedSrc>(a, o, j0);
-  else if (one_plane) tile<VT, MI, NV, kSharedW>(a, o, j0);
-  else tile<VT, MI, NV, kIndependent>(a, o, j0);
-}
-
-template <class VT, int NV, bool kSrcShared>
-void tile_mi(const DirectRowsArgs<typename VT::T>& a, int mi, int64_t f0, int64_t j0) {
+template <class VT, int NV, int kMode>
+void tile_mi(const DirectRowsArgs<typename VT::T>& a, int mi, const TileRows& o, int64_t j0) {
   constexpr int MImax = VT::kAcc / NV < 6 ? VT::kAcc / NV : 6;
   switch (mi) {
-    case 1: tile_at<VT, 1, NV, kSrcShared>(a, f0, j0); break;
-    case 2: if constexpr (MImax >= 2) tile_at<VT, 2, NV, kSrcShared>(a, f0, j0); break;
-    case 3: if constexpr (MImax >= 3) tile_at<VT, 3, NV, kSrcShared>(a, f0, j0); break;
-    case 4: if constexpr (MImax >= 4) tile_at<VT, 4, NV, kSrcShared>(a, f0, j0); break;
-    case 5: if constexpr (MImax >= 5) tile_at<VT, 5, NV, kSrcShared>(a, f0, j0); break;
-    default: if constexpr (MImax >= 6) tile_at<VT, 6, NV, kSrcShared>(a, f0, j0); break;
+    case 1: tile<VT, 1, NV, kMode>(a, o, j0); break;
+    case 2: if constexpr (MImax >= 2) tile<VT, 2, NV, kMode>(a, o, j0); break;
+    case 3: if constexpr (MImax >= 3) tile<VT, 3, NV, kMode>(a, o, j0); break;
+    case 4: if constexpr (MImax >= 4) tile<VT, 4, NV, kMode>(a, o, j0); break;
+    case 5: if constexpr (MImax >= 5) tile<VT, 5, NV, kMode>(a, o, j0); break;
+    default: if constexpr (MImax >= 6) tile<VT, 6, NV, kMode>(a, o, j0); break;
   }
 }
 
-// Rows outer (tiles of up to MImax rows; the input rows a tile reads stay in L1
-// for the next tile's overlapping taps), columns inner in blocks of 4 vectors and
-// one last block of the 1-3 vectors left, so only the row's last vector is ragged.
-// Shared-source tiles stay in one plane (their rows must read the same input).
+// Rows outer (the input rows a tile reads stay in L1 for the next tile's
+// overlapping taps), columns inner in blocks of 4 vectors and one last block of
+// the 1-3 vectors left, so only the row's last vector is ragged. A call with at
+// least a full tile of rows per plane tiles each plane's rows; one with fewer
+// (small planes) tiles one row of several planes, which have their own weights
+// unless the source is shared.
 template <class VT, int NV4, bool kSrcShared>
 void run_vt(const DirectRowsArgs<typename VT::T>& a) {
   constexpr int L = VT::L;
+  constexpr int MImax = VT::kAcc / NV4 < 6 ? VT::kAcc / NV4 : 6;
   const int64_t nvec = (a.n + L - 1) / L, rest = nvec % NV4, j_rest = (nvec - rest) * L;
-  auto row_tiles = [&](int64_t f0, int mi) {
-    for (int64_t j0 = 0; j0 < j_rest; j0 += int64_t(NV4) * L) tile_mi<VT, NV4, kSrcShared>(a, mi, f0, j0);
+  auto row_tiles = [&](auto mode, int mi, const TileRows& o) {
+    constexpr int kMode = decltype(mode)::value;
+    for (int64_t j0 = 0; j0 < j_rest; j0 += int64_t(NV4) * L) tile_mi<VT, NV4, kMode>(a, mi, o, j0);
     if constexpr (NV4 > 1) {
-      if (rest == 1) tile_mi<VT, 1, kSrcShared>(a, mi, f0, j_rest);
-      else if (rest == 2) tile_mi<VT, 2, kSrcShared>(a, mi, f0, j_rest);
-      else if (rest == 3) tile_mi<VT, 3, kSrcShared>(a, mi, f0, j_rest);
+      if (rest == 1) tile_mi<VT, 1, kMode>(a, mi, o, j_rest);
+      else if (rest == 2) tile_mi<VT, 2, kMode>(a, mi, o, j_rest);
+      else if (rest == 3) tile_mi<VT, 3, kMode>(a, mi, o, j_rest);
     }
   };
-  // The tile height is set by the widest block; narrower ones reuse it.
-  constexpr int MImax = VT::kAcc / NV4 < 6 ? VT::kAcc / NV4 : 6;
-  if constexpr (kSrcShared) {
+  using SharedSrc = ModeTag<kSharedSrc>;
+  using SharedW = ModeTag<kSharedW>;
+  using Own = ModeTag<kOwn>;
+  if (kSrcShared || a.m >= MImax || a.planes == 1) {
     for (int64_t z = 0; z < a.planes; ++z)
-      for (int64_t i0 = 0; i0 < a.m; i0 += MImax) row_tiles(z * a.m + i0, int(a.m - i0 < MImax ? a.m - i0 : MImax));
+      for (int64_t i0 = 0; i0 < a.m; i0 += MImax) {
+        const TileRows o{z * a.src_p + i0 * a.src_i, z * a.w_p + i0 * a.w_i, z * a.out_p + i0 * a.out_i,
+                         z * a.bias_p + i0 * a.bias_i, a.src_i, a.w_i, a.out_i, a.bias_i};
+        const int mi = int(a.m - i0 < MImax ? a.m - i0 : MImax);
+        if constexpr (kSrcShared) row_tiles(SharedSrc{}, mi, o);
+        else row_tiles(SharedW{}, mi, o);
+      }
   } else {
-    const int64_t rows = a.planes * a.m;
-    for (int64_t f0 = 0; f0 < rows; f0 += MImax) row_tiles(f0, int(rows - f0 < MImax ? rows - f0 : MImax));
+    for (int64_t z0 = 0; z0 < a.planes; z0 += MImax)
+      for (int64_t r = 0; r < a.m; ++r) {
+        const TileRows o{z0 * a.src_p + r * a.src_i, z0 * a.w_p + r * a.w_i, z0 * a.out_p + r * a.out_i,
+                         z0 * a.bias_p + r * a.bias_i, a.src_p, a.w_p, a.out_p, a.bias_p};
+        const int mi = int(a.planes - z0 < MImax ? a.planes - z0 : MImax);
+        if (a.w_p == 0) row_tiles(SharedW{}, mi, o);
+        else row_tiles(Own{}, mi, o);
+      }
   }
 }
 
