@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "convbp/runtime.hpp"
+#include "kernels/direct-args.hpp"
 #include "kernels/kernels.hpp"
 
 namespace convbp {
@@ -23,6 +24,13 @@ struct MoveKernels {
   void (*copy_runs)(const CopyRun* runs, int64_t n, const T* src, T* dst);
   void (*add_runs)(const CopyRun* runs, int64_t n, const T* src, T* dst);
   void (*transpose)(const T* src, int64_t lds, int64_t rows, int64_t cols, T* dst, int64_t ldd);
+};
+
+// The direct route's two micro-kernels for one dtype (contracts: kernels/direct-args.hpp).
+template <typename T>
+struct DirectKernels {
+  void (*rows)(const DirectRowsArgs<T>&);
+  void (*dots)(const DirectDotsArgs<T>&);
 };
 
 struct KernelTable {
@@ -56,6 +64,13 @@ struct KernelTable {
   template <typename T>
   const MoveKernels<T>& move() const {
     if constexpr (std::is_same_v<T, float>) return f32_move; else return f64_move;
+  }
+  // The direct route's kernels.
+  DirectKernels<float> f32_direct;
+  DirectKernels<double> f64_direct;
+  template <typename T>
+  const DirectKernels<T>& direct() const {
+    if constexpr (sizeof(T) == 4) return f32_direct; else return f64_direct;
   }
 };
 

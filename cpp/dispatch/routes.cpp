@@ -8,7 +8,9 @@ namespace convbp {
 
 const std::vector<Route>& routes() {
   // "auto" order: the first route that accepts runs. Fast routes go before naive.
-  static const std::vector<Route> list = {make_im2col_route(), make_naive_route()};
+  // direct: depthwise and small-group convolutions in auto (its auto_declines says
+  // which), every convolution when asked for by name. im2col: the rest.
+  static const std::vector<Route> list = {make_direct_route(), make_im2col_route(), make_naive_route()};
   return list;
 }
 
@@ -49,6 +51,7 @@ const Route& select_route(const ConvParams& p, Pass pass, DType dtype, const std
     if (algo != "auto" && algo != r.name) continue;
     known = true;
     std::string why = r.refuses(p, pass, dtype);
+    if (why.empty() && algo == "auto" && r.auto_declines) why = r.auto_declines(p, pass, dtype);
     if (why.empty()) {
       c.route = r.name;
       c.reason = algo == "auto" ? std::string("first route in the auto order that accepts ") + pass_name(pass)

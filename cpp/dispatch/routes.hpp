@@ -23,9 +23,14 @@ struct Route {
   std::string (*refuses)(const ConvParams&, Pass, DType);
   PassFns<float> f32;
   PassFns<double> f64;
+  // Optional, "auto" only: empty when auto may pick this route for the call, else
+  // why auto passes it by although it could run it (an explicit algo=<name> still
+  // runs it). Lets a fast route take in auto only the shapes it is known to win.
+  std::string (*auto_declines)(const ConvParams&, Pass, DType) = nullptr;
 };
 
 // One factory per route, defined beside its driver.
+Route make_direct_route();  // cpp/drivers/conv-direct.cpp
 Route make_im2col_route();  // cpp/drivers/conv-im2col.cpp
 Route make_naive_route();   // cpp/drivers/conv-naive.cpp
 

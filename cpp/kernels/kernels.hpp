@@ -33,6 +33,8 @@
 
 #include <cstdint>
 
+#include "kernels/direct-args.hpp"
+
 namespace convbp {
 
 struct CopyRun {
@@ -60,6 +62,12 @@ struct CopyRun {
                      int64_t ldd);                                                                  \
   void f64_transpose(const double* src, int64_t lds, int64_t rows, int64_t cols, double* dst,       \
                      int64_t ldd);                                                                  \
+  /* <t>-direct-rows-<isa>.cpp: forward / backward-input rows of taps (kernels/direct-args.hpp). */ \
+  void f32_direct_rows(const DirectRowsArgs<float>& a);                                             \
+  void f64_direct_rows(const DirectRowsArgs<double>& a);                                            \
+  /* <t>-direct-dots-<isa>.cpp: backward-weight dot products of rows of taps. */                    \
+  void f32_direct_dots(const DirectDotsArgs<float>& a);                                             \
+  void f64_direct_dots(const DirectDotsArgs<double>& a);                                            \
   }
 
 CONVBP_DECLARE_ISA_KERNELS(generic)

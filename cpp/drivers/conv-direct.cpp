@@ -1,0 +1,411 @@
+// The direct route (issue "Fast path 2"): the three passes computed straight from
+// NCHW, no im2col buffer. Every pass is reduced, row by row, to a list of taps (an
+// input row, a weight, a valid column range) handed to one of two micro-kernels
+// (kernels/direct-args.hpp); strides, dilations, paddings and groups are all index
+// arithmetic in drivers/direct-geometry.*. Two register blockings:
+//   - "rows" mode, when an output row has a single input channel group member to
+//     block over (depthwise with multiplier 1: Kg == 1 forward, Cg == 1 backward):
+//     the tile is several output rows of one channel sharing each weight;
+//   - "channels" mode otherwise: the tile is several output channels sharing each
+//     loaded input vector (Zhang, Franchetti, Low, ICML 2018; Georganas et al., SC18).
+// Forward and backward-input write every output element from exactly one task and
+// sum in a fixed order; backward-weight gives each task its own block of dw (a
+// partition of the weight), summing over the batch in order: results are
+// bit-identical for any thread count.
+#include "drivers/conv-direct.hpp"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "dispatch/routes.hpp"
+#include "drivers/direct-geometry.hpp"
+#include "drivers/parallel.hpp"
+
+namespace convbp::direct {
+
+namespace {
+
+// The tap lists of one kernel call (reused across calls of a task).
+template <typename T>
+struct Taps {
+  std::vector<const T*> src, w;
+  std::vector<int64_t> lo, hi;
+  std::vector<double*> acc;
+  void clear() {
+    src.clear();
+    w.clear();
+    lo.clear();
+    hi.clear();
+    acc.clear();
+  }
+  void add(const T* s, int64_t l, int64_t h) {
+    src.push_back(s);
+    lo.push_back(l);
+    hi.push_back(h);
+  }
+  int64_t size() const { return int64_t(src.size()); }
+};
+
+// Per-thread buffers that persist across calls, so a pass does not page-fault a
+// fresh allocation each time. Slot 0: split input planes; slot 1: output phases.
+template <typename T>
+T* scratch(int slot, int64_t n) {
+  thread_local std::vector<T> buf[2];
+  if (int64_t(buf[slot].size()) < n) buf[slot].resize(size_t(n));
+  return buf[slot].data();
+}
+
+// Outputs one task aims to cover (small planes are batched to this), and the
+// most channels one register-blocked call covers in channels mode.
+constexpr int64_t kTaskOutputs = 16384;
+constexpr int64_t kMaxBlock = 24;
+
+int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// How a pass splits into tasks: (outer index, block of groups, block of channels
+// inside the group). Groups are batched until a task has about kTaskOutputs
+// outputs; both blocks shrink while there are fewer than 4 tasks per thread.
+struct Blocking {
+  int64_t gb, gblocks, cb, cblocks;
+};
+Blocking blocking(int64_t outer, int64_t groups, int64_t per_group, int64_t plane, bool channel_blocks) {
+  Blocking b;
+  b.cb = channel_blocks ? std::min(per_group, kMaxBlock) : per_group;
+  b.gb = std::max<int64_t>(1, std::min(groups, kTaskOutputs / std::max<int64_t>(1, b.cb * plane)));
+  const int64_t want = 4 * int64_t(num_threads());
+  auto tasks = [&] { return outer * cdiv(groups, b.gb) * cdiv(per_group, b.cb); };
+  while (tasks() < want && b.gb > 1) b.gb = cdiv(b.gb, 2);
+  while (channel_blocks && tasks() < want && b.cb > 6) b.cb -= 6;
+  b.gblocks = cdiv(groups, b.gb);
+  b.cblocks = cdiv(per_group, b.cb);
+  return b;
+}
+
+template <typename T>
+DirectRowsArgs<T> rows_args(const Taps<T>& t, int64_t m, int64_t n) {
+  DirectRowsArgs<T> a;
+  a.m = m;
+  a.n = n;
+  a.ntaps = t.size();
+  a.src = t.src.data();
+  a.lo = t.lo.data();
+  a.hi = t.hi.data();
+  a.w = t.w.data();
+  return a;
+}
+
+// The input planes [first, first + count) of x (NCHW planes), split by column
+// phase into this thread's scratch when sw > 1.
+template <typename T>
+const T* input_planes(const ConvParams& p, const SplitGeom& sg, const T* x, int64_t first, int64_t count) {
+  if (!sg.copy) return x + first * p.H * p.W;
+  T* buf = scratch<T>(0, count * sg.plane);
+  split_planes(p, sg, x + first * p.H * p.W, count, buf);
+  return buf;
+}
+
+}  // namespace
+
+// y[n,k,p,q] = b[k] + sum_{c,r,s} w[k,c,r,s] x[n,c, p*sh + r*dh - top, q*sw + s*dw - left]
+// (DESIGN.md; Diba eq. 6 with stride, dilation, groups). A task is (image, block of
+// groups, block of output channels in the group); the groups of a block are the
+// kernel's planes (same geometry, constant pointer strides).
+template <typename T>
+void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
+  const auto rows = kt.direct<T>().rows;
+  const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
+  const SplitGeom sg = split_geom(p);
+  const std::vector<ColTap> cols = forward_col_taps(p, sg.copy ? sg.phase : 0);
+  const std::vector<RowRun> runs = forward_row_runs(p);
+  const int64_t pitch = sg.copy ? sg.pitch : p.W, plane = sg.copy ? sg.plane : p.H * p.W;
+  static const T zero = T(0);
+  // Rows mode when each group has one output channel: the tile is rows of it.
+  const bool rows_mode = Kg == 1;
+  const Blocking b = blocking(p.N, G, Kg, P * Q, !rows_mode);
+  parallel_for(p.N * b.gblocks * b.cblocks, [&](int64_t task) {
+    const int64_t n = task / (b.gblocks * b.cblocks), g0 = task / b.cblocks % b.gblocks * b.gb;
+    const int64_t kl0 = task % b.cblocks * b.cb, gn = std::min(b.gb, G - g0), kn = std::min(b.cb, Kg - kl0);
+    const int64_t k0 = g0 * Kg + kl0;
+    const T* xin = input_planes(p, sg, x, n * p.C + g0 * Cg, gn * Cg);
+    Taps<T> taps;
+    auto call = [&](const RowRun& run, int64_t row, int64_t m) {
+      taps.clear();
+      for (int64_t c = 0; c < Cg; ++c)
+        for (int64_t r : run.rs) {
+          const T* xr = xin + c * plane + (row * p.stride_h + r * p.dil_h - p.pad_top) * pitch;
+          for (int64_t s = 0; s < p.S; ++s) {
+            const ColTap& ct = cols[size_t(s)];
+            if (ct.lo >= ct.hi) continue;
+            taps.add(xr + ct.offset, ct.lo, ct.hi);
+            taps.w.push_back(w + (k0 * Cg + c) * RS + r * p.S + s);
+          }
+        }
+      DirectRowsArgs<T> a = rows_args(taps, m, Q);
+      a.planes = gn;
+      a.src_p = Cg * plane;
+      a.w_p = Kg * Cg * RS;
+      a.out = y + ((n * p.K + k0) * P + row) * Q;
+      a.out_p = Kg * P * Q;
+      a.bias = bias ? bias + k0 : &zero;
+      a.bias_p = bias ? Kg : 0;
+      if (rows_mode) {
+        a.src_i = p.stride_h * pitch;
+        a.out_i = Q;
+      } else {
+        a.w_i = Cg * RS;
+        a.out_i = P * Q;
+        a.bias_i = bias ? 1 : 0;
+      }
+      rows(a);
+    };
+    for (const RowRun& run : runs) {
+      if (rows_mode) call(run, run.a, run.b - run.a);
+      else
+        for (int64_t row = run.a; row < run.b; ++row) call(run, row, kn);
+    }
+  });
+}
+
+// dx[n,c,h,v] = sum_{k,r,s} w[k,c,r,s] dyd[n,k, h + top - r*dh, v + left - s*dw], with dyd
+// the stride-dilated dy: the seeds' full correlation of the dilated dy with rot180(w)
+// (Diba eqs. 24-29, Ji & Xie eq. 17) after the substitution r' = R-1-r. Outputs are
+// split by phase (h mod sh, v mod sw); in a phase only the taps landing on real dy
+// entries exist (direct-geometry.hpp: phase_taps), so no inserted zero is read or
+// multiplied, and each dx element is written once (gather, no scatter-add).
+template <typename T>
+void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx) {
+  const auto rows = kt.direct<T>().rows;
+  const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
+  const int64_t sh = p.stride_h, sw = p.stride_w, H = p.H, W = p.W;
+  struct RowPhase {
+    int64_t phase, count;
+    std::vector<PhaseTap> taps;
+    std::vector<RowRun> runs;
+  };
+  struct ColPhase {
+    int64_t phase, count;
+    std::vector<PhaseTap> taps;
+  };
+  std::vector<RowPhase> rph;
+  for (int64_t f = 0; f < sh && f < H; ++f) {
+    RowPhase rp{f, phase_count(H, sh, f), phase_taps(f, sh, p.dil_h, p.pad_top, p.R, H, P), {}};
+    std::vector<int64_t> lo, hi;
+    for (const PhaseTap& t : rp.taps) {
+      lo.push_back(t.lo);
+      hi.push_back(t.hi);
+    }
+    rp.runs = row_runs(lo, hi, rp.count);
+    rph.push_back(std::move(rp));
+  }
+  std::vector<ColPhase> cph;
+  for (int64_t f = 0; f < sw && f < W; ++f)
+    cph.push_back(ColPhase{f, phase_count(W, sw, f), phase_taps(f, sw, p.dil_w, p.pad_left, p.S, W, Q)});
+  static const T zero = T(0);
+  // Rows mode when each group has one input channel (depthwise): the tile is
+  // same-phase dx rows phase + sh*i of it, reading dy rows base + i.
+  const bool rows_mode = Cg == 1;
+  const Blocking b = blocking(p.N, G, Cg, H * W, !rows_mode);
+  parallel_for(p.N * b.gblocks * b.cblocks, [&](int64_t task) {
+    const int64_t n = task / (b.gblocks * b.cblocks), g0 = task / b.cblocks % b.gblocks * b.gb;
+    const int64_t cl0 = task % b.cblocks * b.cb, gn = std::min(b.gb, G - g0), cn = std::min(b.cb, Cg - cl0);
+    Taps<T> taps;
+    // dx rows phase + sh*i (i in [i0, i0 + m) for rows mode, i = i0 for channels
+    // mode), column phase cp, of channels g*Cg + cl0 (+ c) for the gn groups.
+    auto call = [&](const RowPhase& rp, const RowRun& run, int64_t i0, int64_t m, const ColPhase& cp) {
+      taps.clear();
+      for (int64_t kk = 0; kk < Kg; ++kk) {
+        const int64_t k = g0 * Kg + kk;
+        const T* dyk = dy + (n * p.K + k) * P * Q;
+        const T* wk = w + (k * Cg + cl0) * RS;
+        for (int64_t r : run.rs) {
+          const T* dyr = dyk + (rp.taps[size_t(r)].base + i0) * Q;
+          for (int64_t s = 0; s < p.S; ++s) {
+            const PhaseTap& ct = cp.taps[size_t(s)];
+            if (ct.lo >= ct.hi) continue;
+            taps.add(dyr + ct.base, ct.lo, ct.hi);
+            taps.w.push_back(wk + r * p.S + s);
+          }
+        }
+      }
+      DirectRowsArgs<T> a = rows_args(taps, m, cp.count);
+      a.planes = gn;
+      a.src_p = Kg * P * Q;
+      a.w_p = Kg * Cg * RS;
+      a.bias = &zero;
+      int64_t row_step;  // dx elements between the tile's rows
+      if (rows_mode) {
+        a.src_i = Q;
+        row_step = sh * W;
+      } else {
+        a.w_i = RS;
+        row_step = H * W;
+      }
+      T* dx0 = dx + ((n * p.C + g0 * Cg + cl0) * H + rp.phase + sh * i0) * W;
+      if (sw == 1) {  // phase 0 is the whole row: write in place
+        a.out = dx0;
+        a.out_i = row_step;
+        a.out_p = Cg * H * W;
+        rows(a);
+        return;
+      }
+      // Column phase cp: compute contiguously, then place every sw-th column.
+      T* tmp = scratch<T>(1, gn * m * cp.count);
+      a.out = tmp;
+      a.out_i = cp.count;
+      a.out_p = m * cp.count;
+      rows(a);
+      for (int64_t z = 0; z < gn; ++z)
+        for (int64_t i = 0; i < m; ++i) {
+          T* d = dx0 + z * Cg * H * W + i * row_step + cp.phase;
+          const T* t = tmp + (z * m + i) * cp.count;
+          for (int64_t j = 0; j < cp.count; ++j) d[j * sw] = t[j];
+        }
+    };
+    for (const RowPhase& rp : rph)
+      for (const RowRun& run : rp.runs)
+        for (const ColPhase& cp : cph) {
+          if (rows_mode) call(rp, run, run.a, run.b - run.a, cp);
+          else
+            for (int64_t i = run.a; i < run.b; ++i) call(rp, run, i, cn, cp);
+        }
+  });
+}
+
+// dw[k,c,r,s] = sum_{n,p,q} dy[n,k,p,q] x[n,c, p*sh + r*dh - top, q*sw + s*dw - left]
+// (Diba eq. 15: x correlated with the stride-dilated dy; the dilation is the tap's
+// row and column stride). Each task owns a (group) x (block of k) x (block of c)
+// part of dw and sums over the batch in order (the images are the kernel's planes),
+// so no two threads touch the same dw element.
+template <typename T>
+void backward_weight(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw) {
+  const auto dots = kt.direct<T>().dots;
+  const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
+  const SplitGeom sg = split_geom(p);
+  const std::vector<ColTap> cols = forward_col_taps(p, sg.copy ? sg.phase : 0);
+  const std::vector<RowRun> runs = forward_row_runs(p);
+  const int64_t pitch = sg.copy ? sg.pitch : p.W, plane = sg.copy ? sg.plane : p.H * p.W;
+  const int64_t KB = std::min<int64_t>(Kg, 12), kblocks = cdiv(Kg, KB);
+  int64_t CB = std::min<int64_t>(Cg, 16);
+  while (CB > 1 && G * kblocks * cdiv(Cg, CB) < 4 * int64_t(num_threads())) CB = cdiv(CB, 2);
+  const int64_t cblocks = cdiv(Cg, CB);
+  // Images per call: all of them when x is read in place; a bounded batch when
+  // they are split into scratch first.
+  const int64_t NB = sg.copy ? std::max<int64_t>(1, std::min(p.N, (int64_t(1) << 20) / (CB * plane))) : p.N;
+  parallel_for(G * kblocks * cblocks, [&](int64_t task) {
+    const int64_t g = task / (kblocks * cblocks), kb = task / cblocks % kblocks, cb = task % cblocks;
+    const int64_t k0 = g * Kg + kb * KB, m = std::min(KB, Kg - kb * KB);
+    const int64_t c0 = g * Cg + cb * CB, cn = std::min(CB, Cg - cb * CB);
+    std::vector<double> acc(size_t(cn * RS * m * kDotLanes), 0.0);
+    Taps<T> taps;
+    for (int64_t n0 = 0; n0 < p.N; n0 += NB) {
+      const int64_t nn = std::min(NB, p.N - n0);
+      // Planes of images n0.. for channels c0..: in x (stride C planes) or split.
+      const T* xin;
+      int64_t img_stride;
+      if (sg.copy) {
+        T* buf = scratch<T>(0, nn * cn * plane);
+        for (int64_t z = 0; z < nn; ++z) split_planes(p, sg, x + ((n0 + z) * p.C + c0) * p.H * p.W, cn, buf + z * cn * plane);
+        xin = buf;
+        img_stride = cn * plane;
+      } else {
+        xin = x + (n0 * p.C + c0) * plane;
+        img_stride = p.C * plane;
+      }
+      for (const RowRun& run : runs) {
+        taps.clear();
+        for (int64_t cl = 0; cl < cn; ++cl)
+          for (int64_t r : run.rs) {
+            const T* xr = xin + cl * plane + (run.a * p.stride_h + r * p.dil_h - p.pad_top) * pitch;
+            for (int64_t s = 0; s < p.S; ++s) {
+              const ColTap& ct = cols[size_t(s)];
+              if (ct.lo >= ct.hi) continue;
+              taps.add(xr + ct.offset, ct.lo, ct.hi);
+              taps.acc.push_back(acc.data() + ((cl * RS + r * p.S + s) * m) * kDotLanes);
+            }
+          }
+        DirectDotsArgs<T> a;
+        a.planes = nn;
+        a.src_p = img_stride;
+        a.dy_p = p.K * P * Q;
+        a.rows = run.b - run.a;
+        a.m = m;
+        a.n = Q;
+        a.ntaps = taps.size();
+        a.src = taps.src.data();
+        a.src_row = p.stride_h * pitch;
+        a.lo = taps.lo.data();
+        a.hi = taps.hi.data();
+        a.dy = dy + ((n0 * p.K + k0) * P + run.a) * Q;
+        a.dy_i = P * Q;
+        a.dy_row = Q;
+        a.acc = taps.acc.data();
+        dots(a);
+      }
+    }
+    // Lane sums in fixed order: deterministic.
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t cl = 0; cl < cn; ++cl)
+        for (int64_t rs = 0; rs < RS; ++rs) {
+          const double* l = acc.data() + ((cl * RS + rs) * m + i) * kDotLanes;
+          double s = 0.0;
+          for (int k = 0; k < kDotLanes; ++k) s += l[k];
+          dw[((k0 + i) * Cg + c0 - g * Cg + cl) * RS + rs] = static_cast<T>(s);
+        }
+  });
+}
+
+#define CONVBP_INSTANTIATE(T)                                                                        \
+  template void forward<T>(const KernelTable&, const ConvParams&, const T*, const T*, const T*, T*); \
+  template void backward_input<T>(const KernelTable&, const ConvParams&, const T*, const T*, T*);    \
+  template void backward_weight<T>(const KernelTable&, const ConvParams&, const T*, const T*, T*);
+CONVBP_INSTANTIATE(float)
+CONVBP_INSTANTIATE(double)
+#undef CONVBP_INSTANTIATE
+
+namespace {
+
+template <typename T>
+void route_forward(const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
+  forward<T>(kernel_table(), p, x, w, bias, y);
+}
+template <typename T>
+void route_backward_input(const ConvParams& p, const T* dy, const T* w, T* dx) {
+  backward_input<T>(kernel_table(), p, dy, w, dx);
+}
+template <typename T>
+void route_backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) {
+  backward_weight<T>(kernel_table(), p, x, dy, dw);
+}
+
+// Every ConvParams that validates runs here (all strides, dilations, paddings, groups).
+std::string refuses(const ConvParams&, Pass, DType) { return ""; }
+
+// The auto rule, until a measured cost model replaces it: the direct route is
+// chosen for grouped convolutions with few input channels per group (depthwise:
+// C/groups == 1), where an im2col GEMM degenerates into many tiny products and
+// copies every input R*S times; dense convolutions are left to the routes after it.
+constexpr int64_t kAutoMaxCg = 16;
+std::string auto_declines(const ConvParams& p, Pass, DType) {
+  if (p.groups > 1 && p.Cg() <= kAutoMaxCg) return "";
+  return "auto uses direct only for grouped convolutions with C/groups <= " + std::to_string(kAutoMaxCg) +
+         " (here groups=" + std::to_string(p.groups) + ", C/groups=" + std::to_string(p.Cg()) + ")";
+}
+
+}  // namespace
+
+}  // namespace convbp::direct
+
+namespace convbp {
+
+Route make_direct_route() {
+  Route r{"direct",
+          direct::refuses,
+          {direct::route_forward<float>, direct::route_backward_input<float>, direct::route_backward_weight<float>},
+          {direct::route_forward<double>, direct::route_backward_input<double>,
+           direct::route_backward_weight<double>}};
+  r.auto_declines = direct::auto_declines;
+  return r;
+}
+
+}  // namespace convbp

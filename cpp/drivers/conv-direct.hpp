@@ -1,0 +1,17 @@
+// The direct route's passes with an explicit kernel-table row, so tests can run
+// every ISA the CPU supports in one process (the route itself uses kernel_table()).
+#pragma once
+
+#include "convbp/params.hpp"
+#include "dispatch/kernel-table.hpp"
+
+namespace convbp::direct {
+
+template <typename T>
+void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
+template <typename T>
+void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx);
+template <typename T>
+void backward_weight(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);
+
+}  // namespace convbp::direct

@@ -1,0 +1,102 @@
+#include "drivers/direct-geometry.hpp"
+
+#include <algorithm>
+
+#include "drivers/parallel.hpp"
+
+namespace convbp::direct {
+
+SplitGeom split_geom(const ConvParams& p) {
+  SplitGeom g;
+  g.copy = p.stride_w > 1;
+  g.pitch = (p.W + p.stride_w - 1) / p.stride_w;
+  g.phase = p.H * g.pitch;
+  g.plane = p.stride_w * g.phase;
+  return g;
+}
+
+namespace {
+
+// Stride as a template argument where it is small, so the compiler can vectorize.
+template <int64_t kStride, typename T>
+void split_row(const T* x, int64_t stride, int64_t cols, T* out) {
+  const int64_t st = kStride > 0 ? kStride : stride;
+  for (int64_t i = 0; i < cols; ++i) out[i] = x[i * st];
+}
+
+}  // namespace
+
+template <typename T>
+void split_planes(const ConvParams& p, const SplitGeom& g, const T* x, int64_t count, T* out) {
+  const int64_t H = p.H, W = p.W, sw = p.stride_w;
+  for (int64_t z = 0; z < count; ++z)
+    for (int64_t f = 0; f < sw && f < W; ++f) {
+      const int64_t cols = phase_count(W, sw, f);
+      for (int64_t h = 0; h < H; ++h) {
+        const T* xr = x + (z * H + h) * W + f;
+        T* orow = out + z * g.plane + f * g.phase + h * g.pitch;
+        if (sw == 2) split_row<2>(xr, sw, cols, orow);
+        else split_row<0>(xr, sw, cols, orow);
+      }
+    }
+}
+
+template void split_planes(const ConvParams&, const SplitGeom&, const float*, int64_t, float*);
+template void split_planes(const ConvParams&, const SplitGeom&, const double*, int64_t, double*);
+
+std::vector<ColTap> forward_col_taps(const ConvParams& p, int64_t phase_stride) {
+  std::vector<ColTap> taps(static_cast<size_t>(p.S));
+  const int64_t Q = p.Q();
+  for (int64_t s = 0; s < p.S; ++s) {
+    const int64_t o = s * p.dil_w - p.pad_left;  // input column of output 0
+    ColTap& t = taps[size_t(s)];
+    t.offset = mod(o, p.stride_w) * phase_stride + floor_div(o, p.stride_w);
+    valid_range(o, p.stride_w, p.W, Q, t.lo, t.hi);
+  }
+  return taps;
+}
+
+std::vector<RowRun> row_runs(const std::vector<int64_t>& lo, const std::vector<int64_t>& hi, int64_t n) {
+  std::vector<int64_t> cuts = {0, n};
+  for (size_t r = 0; r < lo.size(); ++r) {
+    if (lo[r] > 0 && lo[r] < n) cuts.push_back(lo[r]);
+    if (hi[r] > 0 && hi[r] < n) cuts.push_back(hi[r]);
+  }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  std::vector<RowRun> runs;
+  for (size_t k = 0; k + 1 < cuts.size(); ++k) {
+    RowRun run;
+    run.a = cuts[k];
+    run.b = cuts[k + 1];
+    for (size_t r = 0; r < lo.size(); ++r)
+      if (lo[r] <= run.a && run.b <= hi[r]) run.rs.push_back(int64_t(r));
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+std::vector<RowRun> forward_row_runs(const ConvParams& p) {
+  std::vector<int64_t> lo(size_t(p.R)), hi(size_t(p.R));
+  for (int64_t r = 0; r < p.R; ++r)
+    valid_range(r * p.dil_h - p.pad_top, p.stride_h, p.H, p.P(), lo[size_t(r)], hi[size_t(r)]);
+  return row_runs(lo, hi, p.P());
+}
+
+std::vector<PhaseTap> phase_taps(int64_t phase, int64_t stride, int64_t dil, int64_t pad_before, int64_t k,
+                                 int64_t size, int64_t out) {
+  std::vector<PhaseTap> taps(static_cast<size_t>(k));
+  const int64_t count = phase_count(size, stride, phase);
+  for (int64_t r = 0; r < k; ++r) {
+    const int64_t u = phase + pad_before - r * dil;  // dilated-dy index of output `phase`
+    PhaseTap& t = taps[size_t(r)];
+    if (mod(u, stride) != 0) continue;  // lands on inserted zeros for this whole phase
+    t.base = floor_div(u, stride);
+    t.lo = std::max<int64_t>(0, -t.base);
+    t.hi = std::min<int64_t>(count, out - t.base);
+    if (t.hi < t.lo) t.hi = t.lo;
+  }
+  return taps;
+}
+
+}  // namespace convbp::direct

@@ -1,0 +1,12 @@
+// The direct route's "dots" micro-kernel (backward-weight) for float32 on AVX2 + FMA (ymm).
+// Contract: kernels/direct-args.hpp; the tile code: kernels/direct-dots.inl.
+#include "kernels/kernels.hpp"
+#include "kernels/avx2/vec-avx2.hpp"
+
+namespace convbp::avx2 {
+
+#include "kernels/direct-dots.inl"
+
+void f32_direct_dots(const DirectDotsArgs<float>& a) { direct_dots<VecF32>(a); }
+
+}  // namespace convbp::avx2

@@ -1,0 +1,12 @@
+// The direct route's "rows" micro-kernel for float64 on AVX-512 (zmm).
+// Contract: kernels/direct-args.hpp; the tile code: kernels/direct-rows.inl.
+#include "kernels/kernels.hpp"
+#include "kernels/avx512/vec-avx512.hpp"
+
+namespace convbp::avx512 {
+
+#include "kernels/direct-rows.inl"
+
+void f64_direct_rows(const DirectRowsArgs<double>& a) { direct_rows<VecF64>(a); }
+
+}  // namespace convbp::avx512

@@ -1,0 +1,121 @@
+// AVX-512 vector traits for the ISA-free kernel templates (direct-rows.inl,
+// direct-dots.inl): one register type, a lane mask and the few operations the
+// templates need. Masked loads and stores touch only the enabled lanes, so a mask
+// built from a valid index range never reads or writes outside it.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+// GCC 12's avx512fintrin.h builds the pass-through operand of unmasked
+// conversions from _mm512_undefined_*(), which -Wuninitialized reports at every
+// use (GCC bug 105593); the warning is about the header, not this code.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace convbp::avx512 {
+
+inline int64_t clamp_lane(int64_t v, int64_t n) { return v < 0 ? 0 : (v > n ? n : v); }
+
+// Half-width (ymm, AVX-512VL masks) traits for rows of at most 8 floats / 4
+// doubles: on cores that split zmm into two ymm halves they cost no throughput per
+// lane, and they idle half as many lanes on short rows.
+struct VecF32x8 {
+  using T = float;
+  using V = __m256;
+  using M = __mmask8;
+  using Half = VecF32x8;
+  static constexpr int L = 8;
+  static constexpr int kAcc = 24;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V set1(T a) { return _mm256_set1_ps(a); }
+  static V load(const T* p) { return _mm256_loadu_ps(p); }
+  static V load(const T* p, M m) { return _mm256_maskz_loadu_ps(m, p); }
+  static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
+  static void store(T* p, V v, M m) { _mm256_mask_storeu_ps(p, m, v); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static M lanes(int64_t lo, int64_t hi) {
+    const unsigned a = unsigned(clamp_lane(lo, L)), b = unsigned(clamp_lane(hi, L));
+    return M(((1u << b) - 1u) & ~((1u << a) - 1u));
+  }
+  static bool none(M m) { return m == 0; }
+  static void add_to(double* acc, V v) {
+    _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), _mm512_cvtps_pd(v)));
+  }
+};
+
+struct VecF64x4 {
+  using T = double;
+  using V = __m256d;
+  using M = __mmask8;
+  using Half = VecF64x4;
+  static constexpr int L = 4;
+  static constexpr int kAcc = 24;
+  static V zero() { return _mm256_setzero_pd(); }
+  static V set1(T a) { return _mm256_set1_pd(a); }
+  static V load(const T* p) { return _mm256_loadu_pd(p); }
+  static V load(const T* p, M m) { return _mm256_maskz_loadu_pd(m, p); }
+  static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
+  static void store(T* p, V v, M m) { _mm256_mask_storeu_pd(p, m, v); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static M lanes(int64_t lo, int64_t hi) {
+    const unsigned a = unsigned(clamp_lane(lo, L)), b = unsigned(clamp_lane(hi, L));
+    return M(((1u << b) - 1u) & ~((1u << a) - 1u));
+  }
+  static bool none(M m) { return m == 0; }
+  static void add_to(double* acc, V v) { _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), v)); }
+};
+
+struct VecF32 {
+  using T = float;
+  using V = __m512;
+  using M = __mmask16;
+  using Half = VecF32x8;
+  static constexpr int L = 16;
+  static constexpr int kAcc = 24;  // accumulators a tile may hold (32 zmm registers)
+  static V zero() { return _mm512_setzero_ps(); }
+  static V set1(T a) { return _mm512_set1_ps(a); }
+  static V load(const T* p) { return _mm512_loadu_ps(p); }
+  static V load(const T* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
+  static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
+  static void store(T* p, V v, M m) { _mm512_mask_storeu_ps(p, m, v); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  // Lanes l with lo <= l < hi.
+  static M lanes(int64_t lo, int64_t hi) {
+    const unsigned a = unsigned(clamp_lane(lo, L)), b = unsigned(clamp_lane(hi, L));
+    return M(((1u << b) - 1u) & ~((1u << a) - 1u));
+  }
+  static bool none(M m) { return m == 0; }
+  // acc[l] += v[l] in float64, l < 16.
+  static void add_to(double* acc, V v) {
+    const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+    const __m512d hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
+    _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), lo));
+    _mm512_storeu_pd(acc + 8, _mm512_add_pd(_mm512_loadu_pd(acc + 8), hi));
+  }
+};
+
+struct VecF64 {
+  using T = double;
+  using V = __m512d;
+  using M = __mmask8;
+  using Half = VecF64x4;
+  static constexpr int L = 8;
+  static constexpr int kAcc = 24;
+  static V zero() { return _mm512_setzero_pd(); }
+  static V set1(T a) { return _mm512_set1_pd(a); }
+  static V load(const T* p) { return _mm512_loadu_pd(p); }
+  static V load(const T* p, M m) { return _mm512_maskz_loadu_pd(m, p); }
+  static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
+  static void store(T* p, V v, M m) { _mm512_mask_storeu_pd(p, m, v); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  static M lanes(int64_t lo, int64_t hi) {
+    const unsigned a = unsigned(clamp_lane(lo, L)), b = unsigned(clamp_lane(hi, L));
+    return M(((1u << b) - 1u) & ~((1u << a) - 1u));
+  }
+  static bool none(M m) { return m == 0; }
+  static void add_to(double* acc, V v) { _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), v)); }
+};
+
+}  // namespace convbp::avx512

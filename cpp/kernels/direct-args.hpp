@@ -1,0 +1,73 @@
+// The two micro-kernel contracts of the direct route (cpp/drivers/conv-direct.cpp).
+// Both work on rows of outputs with a list of "taps": a tap is one (input row,
+// weight) pair whose input row is read contiguously, so every stride, dilation,
+// padding and group count reduces, in the driver, to a list of taps with pointer
+// offsets and valid column ranges (index arithmetic, never inserted zeros):
+//
+// rows (forward and backward-input; Zhang et al. ICML 2018: outputs kept in
+// registers while every tap streams through them):
+//
+//   for z < planes, i < m, j < n, with O = out + z*out_p, S_t = src[t] + z*src_p, W_t = w[t] + z*w_p:
+//     O[i*out_i + j] = init(z, i, j) + sum_{t < ntaps, lo[t] <= j < hi[t]} W_t[i*w_i] * S_t[i*src_i + j]
+//     init(z, i, j) = bias[z*bias_p + i*bias_i]   (bias != nullptr)
+//                   = O[i*out_i + j]              (bias == nullptr: accumulate)
+//
+//   `planes` repeats one tap list over channels or images whose geometry is the
+//   same (constant pointer strides), so small planes cost one call, not one each.
+//   Exactly one of src_i, w_i is 0: src_i == 0 shares each loaded input vector
+//   among m outputs with their own weights (m output channels of one input, or m
+//   input channels of one dy in backward-input); w_i == 0 shares each weight among m
+//   output rows that read m different input rows (one channel, several rows). Every
+//   out element of the m x n block is written, even those no tap reaches (then
+//   out = init). src[t][i*src_i + j] is read only for lo[t] <= j < hi[t], so the
+//   driver may point src[t] before the start of a row; 0 <= lo[t] <= hi[t] <= n.
+//
+// dots (backward-weight; Diba eq. 15: x correlated with the dilated dy):
+//
+//   for t < ntaps, i < m:
+//     sum_l acc[t][i*kDotLanes + l] += sum_{z < planes, r < rows, lo[t] <= j < hi[t]}
+//         dy[z*dy_p + i*dy_i + r*dy_row + j] * src[t][z*src_p + r*src_row + j]
+//
+//   The kernel adds its partial sums into the kDotLanes lanes of acc[t] + i*kDotLanes
+//   (doubles) in a way fixed per ISA, so the driver's lane sum in fixed order is
+//   deterministic. float32 partials are kept in float32 vectors for at most
+//   max(kDotFlush, rows * ceil(n / vector width)) terms per lane, then added in float64.
+#pragma once
+
+#include <cstdint>
+
+namespace convbp {
+
+constexpr int kDotLanes = 16;
+constexpr int64_t kDotFlush = 4096;
+
+template <typename T>
+struct DirectRowsArgs {
+  int64_t planes = 1, src_p = 0, w_p = 0, out_p = 0, bias_p = 0;
+  int64_t m = 0, n = 0, ntaps = 0;
+  const T* const* src = nullptr;
+  int64_t src_i = 0;
+  const int64_t* lo = nullptr;
+  const int64_t* hi = nullptr;
+  const T* const* w = nullptr;
+  int64_t w_i = 0;
+  T* out = nullptr;
+  int64_t out_i = 0;
+  const T* bias = nullptr;
+  int64_t bias_i = 0;
+};
+
+template <typename T>
+struct DirectDotsArgs {
+  int64_t planes = 1, src_p = 0, dy_p = 0;
+  int64_t rows = 0, m = 0, n = 0, ntaps = 0;
+  const T* const* src = nullptr;
+  int64_t src_row = 0;
+  const int64_t* lo = nullptr;
+  const int64_t* hi = nullptr;
+  const T* dy = nullptr;
+  int64_t dy_i = 0, dy_row = 0;
+  double* const* acc = nullptr;
+};
+
+}  // namespace convbp
