@@ -26,6 +26,7 @@ from .progress import Progress
 from .report import geomeans, table
 from .timing import InProcess, Isolated, measure, openmp_runtimes, pin_threads, restore_threads, thread_state
 
+SPIN_SETTLE_S = 0.3  # OpenBLAS's threads spin ~0.1 s after a call (timing.measure)
 QUICK = dict(suite="quick", repeats=4, block=2, settle=0.05, budget=0.3, peak_seconds=0.1)
 
 
@@ -130,12 +131,16 @@ def run(suite, passes: Sequence[str], threads_list: Sequence[int], impls: Sequen
             peak = convbp.peak_gflops(t, peak_seconds)
             sweep = []
             runners = {i: (Isolated(i, t) if isolate else InProcess(i)) for i in impls}
+            # After NumPy's multi-threaded BLAS, settle long enough for its spinning
+            # threads to stop (see timing.measure).
+            spinners = {"numpy": max(settle, SPIN_SETTLE_S)} if t > 1 and "numpy" in impls else {}
             try:
                 for layer in suite.layers:
                     for pass_ in passes:
                         bar.step(f"threads={t} {layer.name} {pass_}")
                         sweep += _one(suite, layer, pass_, t, impls, runners, dtype,
-                                      dict(repeats=repeats, block=block, settle_s=settle, budget_s=budget),
+                                      dict(repeats=repeats, block=block, settle_s=settle, budget_s=budget,
+                                           settle_after=spinners),
                                       isolate, seed)
                     peak = max(peak, convbp.peak_gflops(t, peak_seconds / 4))
             finally:

@@ -169,7 +169,8 @@ class Isolated:
 
 
 def measure(runners: Dict[str, object], repeats: int, block: int = 3, settle_s: float = 0.1,
-            min_rounds: int = 2, budget_s: Optional[float] = None) -> Dict[str, List[float]]:
+            min_rounds: int = 2, budget_s: Optional[float] = None,
+            settle_after: Optional[Dict[str, float]] = None) -> Dict[str, List[float]]:
     """Interleaved timing in rounds: each round visits every runner once, in an order
     rotated by one per round; a visit first *settles* (untimed calls until ``settle_s`` has
     passed, at least one call), then times ``block`` calls. Up to ``repeats`` timed calls
@@ -182,7 +183,15 @@ def measure(runners: Dict[str, object], repeats: int, block: int = 3, settle_s: 
     convbp right after NumPy's BLAS took 1.3-1.5x as long as right after itself, and the gap
     closed when OpenBLAS was told to stop spinning (OPENBLAS_THREAD_TIMEOUT=4). The first
     settle call also serves as the warm-up.
+
+    ``settle_after`` maps a runner to a longer settle for the visit that follows it:
+    OpenBLAS's threads spin for ~0.1 s after its last call, and a descheduled OpenMP thread
+    costs a whole scheduler tick (4 ms) at every barrier. Measured here at 2 threads with
+    a 0.05 s settle: a 3x3 layer's backward-input right after NumPy took 8.8 ms instead of
+    1.5 ms; with 0.3 s it took 1.5 ms.
     """
+    settle_after = settle_after or {}
+    prev = None  # unknown: whatever ran before (the result check runs every library) may spin
     names = list(runners)
     times: Dict[str, List[float]] = {name: [] for name in names}
     rounds = -(-repeats // block)
@@ -191,9 +200,11 @@ def measure(runners: Dict[str, object], repeats: int, block: int = 3, settle_s: 
         k = i % len(names) if names else 0
         for name in names[k:] + names[:k]:
             runner = runners[name]
+            settle = max([settle_s, settle_after.get(prev, 0.0)] if prev else [settle_s, *settle_after.values()])
+            prev = name
             t0 = time.perf_counter()
             runner.time_once()
-            while time.perf_counter() - t0 < settle_s:
+            while time.perf_counter() - t0 < settle:
                 runner.time_once()
             for _ in range(min(block, repeats - len(times[name]))):
                 dt = runner.time_once()
