@@ -1,7 +1,8 @@
 """One process of tests/test_ddp.py: train a tiny convbp-patched CNN with SGD.
 
 world_size 1: plain training on the full batch. world_size > 1: this process is
-rank ``--rank`` of a gloo group on 127.0.0.1:``--port``; it trains the
+rank ``--rank`` of a gloo group that meets through the file ``--rendezvous`` (a file
+store: no TCP port is picked in advance, so concurrent test runs cannot collide); it trains the
 DistributedDataParallel model on its contiguous share of the batch. DDP averages
 the ranks' gradients of their mean losses, which equals the gradient of the mean
 loss over the full batch, so every setting should end at the same weights.
@@ -25,7 +26,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rank", type=int, default=0)
     ap.add_argument("--world-size", type=int, default=1)
-    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--rendezvous", default="")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     torch.set_num_threads(1)
@@ -42,7 +43,7 @@ def main() -> None:
     init = {f"init.{k}": v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
     if a.world_size > 1:
-        dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{a.port}", rank=a.rank,
+        dist.init_process_group("gloo", init_method=f"file://{a.rendezvous}", rank=a.rank,
                                 world_size=a.world_size, timeout=datetime.timedelta(seconds=60))
         share = BATCH // a.world_size
         x, y = x[a.rank * share:(a.rank + 1) * share], y[a.rank * share:(a.rank + 1) * share]

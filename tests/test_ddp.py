@@ -2,7 +2,6 @@
 loopback) reaches the weights one process reaches on the full batch."""
 
 import os
-import socket
 import subprocess
 import sys
 
@@ -24,24 +23,18 @@ pytestmark = pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_availa
                                 reason="torch.distributed with gloo is not available")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(rank, world, port, out):
+def _start(rank, world, rendezvous, out):
     env = dict(os.environ, PYTHONPATH=CONVBP_PATH + os.pathsep + os.environ.get("PYTHONPATH", ""),
                GLOO_SOCKET_IFNAME="lo", OMP_NUM_THREADS="1")
     cmd = [sys.executable, os.path.join(HERE, "ddp_worker.py"), "--rank", str(rank),
-           "--world-size", str(world), "--port", str(port), "--out", str(out)]
+           "--world-size", str(world), "--rendezvous", str(rendezvous), "--out", str(out)]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def test_ddp_two_processes_match_one_process(tmp_path):
-    port = _free_port()
+    rdzv = tmp_path / "rendezvous"  # a file store: no port chosen in advance that another process could take
     outs = [tmp_path / f"rank{r}.npz" for r in range(2)] + [tmp_path / "single.npz"]
-    procs = [_start(0, 2, port, outs[0]), _start(1, 2, port, outs[1]), _start(0, 1, 0, outs[2])]
+    procs = [_start(0, 2, rdzv, outs[0]), _start(1, 2, rdzv, outs[1]), _start(0, 1, "", outs[2])]
     try:
         logs = [p.communicate(timeout=TIMEOUT_S)[0] for p in procs]
     finally:
