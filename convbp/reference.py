@@ -98,6 +98,23 @@ def _tap_range(count: int, stride: int, offset: int, size: int):
     return p_lo, max(p_lo, p_hi), p_lo * stride + offset
 
 
+def _taps(p):
+    """Every kernel tap (r, s) that reads inside x, with where it acts: yields
+    (r, s, out, inp, n_p, n_q) where ``out`` = (rows, cols) slices of the output plane
+    and ``inp`` = (rows, cols) strided slices of the input plane it reads, one input
+    pixel per output pixel (h = p*sh + r*dh - top, v = q*sw + s*dw - left)."""
+    for r in range(p.R):
+        p0, p1, h0 = _tap_range(p.P, p.stride_h, r * p.dil_h - p.pad_top, p.H)
+        for s in range(p.S):
+            q0, q1, v0 = _tap_range(p.Q, p.stride_w, s * p.dil_w - p.pad_left, p.W)
+            n_p, n_q = p1 - p0, q1 - q0
+            if n_p == 0 or n_q == 0:
+                continue
+            yield (r, s, (slice(p0, p1), slice(q0, q1)),
+                   (slice(h0, h0 + (n_p - 1) * p.stride_h + 1, p.stride_h),
+                    slice(v0, v0 + (n_q - 1) * p.stride_w + 1, p.stride_w)), n_p, n_q)
+
+
 def _groups(a: np.ndarray, g: int, axis: int) -> np.ndarray:
     """Split ``axis`` of ``a`` into (g, a.shape[axis] // g): channels of group i are
     the i-th contiguous block (DESIGN.md's group(k))."""
@@ -156,18 +173,10 @@ def _forward_loops(p, x, w):
     y = np.zeros((N, p.K, p.P, p.Q))
     yg = _groups(y, g, 1)                                   # view (N, g, Kg, P, Q)
     wg = _groups(w, g, 0)                                   # (g, Kg, Cg, R, S)
-    for r in range(p.R):
-        p0, p1, h0 = _tap_range(p.P, p.stride_h, r * p.dil_h - p.pad_top, p.H)
-        for s in range(p.S):
-            q0, q1, v0 = _tap_range(p.Q, p.stride_w, s * p.dil_w - p.pad_left, p.W)
-            n_p, n_q = p1 - p0, q1 - q0
-            if n_p == 0 or n_q == 0:
-                continue
-            xs = x[:, :, h0:h0 + (n_p - 1) * p.stride_h + 1:p.stride_h,
-                   v0:v0 + (n_q - 1) * p.stride_w + 1:p.stride_w]
-            xs = xs.reshape(N, g, Cg, n_p * n_q)
-            # sum_c w[k,c,r,s] x[n,c,h,v]:  (g, Kg, Cg) @ (N, g, Cg, n_p*n_q) -> (N, g, Kg, n_p*n_q)
-            yg[:, :, :, p0:p1, q0:q1] += (wg[:, :, :, r, s] @ xs).reshape(N, g, Kg, n_p, n_q)
+    for r, s, (po, qo), (hi, vi), n_p, n_q in _taps(p):
+        xs = x[:, :, hi, vi].reshape(N, g, Cg, n_p * n_q)
+        # sum_c w[k,c,r,s] x[n,c,h,v]:  (g, Kg, Cg) @ (N, g, Cg, n_p*n_q) -> (N, g, Kg, n_p*n_q)
+        yg[:, :, :, po, qo] += (wg[:, :, :, r, s] @ xs).reshape(N, g, Kg, n_p, n_q)
     return y
 
 
@@ -210,17 +219,9 @@ def _backward_input_loops(p, dy, w):
     dxg = _groups(dx, g, 1)                                 # view (N, g, Cg, H, W)
     wt = _groups(w, g, 0).transpose(0, 2, 1, 3, 4)          # (g, Cg, Kg, R, S): transposed over channels
     dyg = _groups(dy, g, 1)                                 # (N, g, Kg, P, Q)
-    for r in range(p.R):
-        p0, p1, h0 = _tap_range(p.P, p.stride_h, r * p.dil_h - p.pad_top, p.H)
-        for s in range(p.S):
-            q0, q1, v0 = _tap_range(p.Q, p.stride_w, s * p.dil_w - p.pad_left, p.W)
-            n_p, n_q = p1 - p0, q1 - q0
-            if n_p == 0 or n_q == 0:
-                continue
-            d = dyg[:, :, :, p0:p1, q0:q1].reshape(N, g, Kg, n_p * n_q)
-            contrib = (wt[:, :, :, r, s] @ d).reshape(N, g, Cg, n_p, n_q)
-            dxg[:, :, :, h0:h0 + (n_p - 1) * p.stride_h + 1:p.stride_h,
-                v0:v0 + (n_q - 1) * p.stride_w + 1:p.stride_w] += contrib
+    for r, s, (po, qo), (hi, vi), n_p, n_q in _taps(p):
+        d = dyg[:, :, :, po, qo].reshape(N, g, Kg, n_p * n_q)
+        dxg[:, :, :, hi, vi] += (wt[:, :, :, r, s] @ d).reshape(N, g, Cg, n_p, n_q)
     return dx
 
 
@@ -292,17 +293,10 @@ def _backward_weight_loops(p, x, dy):
     Kg, Cg = p.K // g, p.C // g
     dw = np.zeros((g, Kg, Cg, p.R, p.S))
     dyg = _groups(dy, g, 1)
-    for r in range(p.R):
-        p0, p1, h0 = _tap_range(p.P, p.stride_h, r * p.dil_h - p.pad_top, p.H)
-        for s in range(p.S):
-            q0, q1, v0 = _tap_range(p.Q, p.stride_w, s * p.dil_w - p.pad_left, p.W)
-            n_p, n_q = p1 - p0, q1 - q0
-            if n_p == 0 or n_q == 0:
-                continue
-            xs = x[:, :, h0:h0 + (n_p - 1) * p.stride_h + 1:p.stride_h,
-                   v0:v0 + (n_q - 1) * p.stride_w + 1:p.stride_w].reshape(N, g, Cg, n_p * n_q)
-            d = dyg[:, :, :, p0:p1, q0:q1].reshape(N, g, Kg, n_p * n_q)
-            dw[:, :, :, r, s] = (d @ xs.transpose(0, 1, 3, 2)).sum(axis=0)
+    for r, s, (po, qo), (hi, vi), n_p, n_q in _taps(p):
+        xs = x[:, :, hi, vi].reshape(N, g, Cg, n_p * n_q)
+        d = dyg[:, :, :, po, qo].reshape(N, g, Kg, n_p * n_q)
+        dw[:, :, :, r, s] = (d @ xs.transpose(0, 1, 3, 2)).sum(axis=0)
     return dw.reshape(p.K, Cg, p.R, p.S)
 
 
@@ -390,19 +384,14 @@ def _conv_block(p, w):
     B = np.zeros((p.K, p.P, p.Q, p.C, p.H, p.W))
     kk = np.arange(p.K)[:, None, None, None]
     cc = ((np.arange(p.K) // Kg) * Cg)[:, None, None, None] + np.arange(Cg)[None, None, None, :]
-    for r in range(p.R):
-        p0, p1, h0 = _tap_range(p.P, p.stride_h, r * p.dil_h - p.pad_top, p.H)
-        for s in range(p.S):
-            q0, q1, v0 = _tap_range(p.Q, p.stride_w, s * p.dil_w - p.pad_left, p.W)
-            if p1 == p0 or q1 == q0:
-                continue
-            pi = np.arange(p0, p1)[None, :, None, None]
-            hi = h0 + (pi - p0) * p.stride_h
-            qi = np.arange(q0, q1)[None, None, :, None]
-            vi = v0 + (qi - q0) * p.stride_w
-            # (k, p, q, c) -> (k, p, q, c, h(p), v(q)): distinct within the tap, and a
-            # (p, h) pair fixes r (as (q, v) fixes s), so taps never collide either.
-            B[kk, pi, qi, cc, hi, vi] += w[:, :, r, s][:, None, None, :]
+    for r, s, (po, qo), (hs, vs), _, _ in _taps(p):
+        pi = np.arange(po.start, po.stop)[None, :, None, None]
+        hi = np.arange(hs.start, hs.stop, hs.step)[None, :, None, None]
+        qi = np.arange(qo.start, qo.stop)[None, None, :, None]
+        vi = np.arange(vs.start, vs.stop, vs.step)[None, None, :, None]
+        # (k, p, q, c) -> (k, p, q, c, h(p), v(q)): distinct within the tap, and a
+        # (p, h) pair fixes r (as (q, v) fixes s), so taps never collide either.
+        B[kk, pi, qi, cc, hi, vi] += w[:, :, r, s][:, None, None, :]
     return B.reshape(rows, cols_)
 
 
