@@ -279,6 +279,7 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
 // so no two threads touch the same dw element.
 template <typename T>
 void backward_weight(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw) {
+  if (plane_dots_fits(p)) return backward_weight_planes(kt, p, x, dy, dw);
   const auto dots = kt.direct<T>().dots;
   const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
   const SplitGeom sg = split_geom(p);

@@ -14,4 +14,10 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
 template <typename T>
 void backward_weight(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);
 
+// Backward-weight by the plane-dots kernel (drivers/direct-depthwise-weight.cpp),
+// for the convolutions plane_dots_fits accepts (depthwise, small multiplier).
+bool plane_dots_fits(const ConvParams& p);
+template <typename T>
+void backward_weight_planes(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);
+
 }  // namespace convbp::direct

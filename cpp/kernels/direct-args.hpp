@@ -1,5 +1,5 @@
-// The two micro-kernel contracts of the direct route (cpp/drivers/conv-direct.cpp).
-// Both work on rows of outputs with a list of "taps": a tap is one (input row,
+// The micro-kernel contracts of the direct route (cpp/drivers/conv-direct.cpp).
+// All work on rows of outputs with a list of "taps": a tap is one (input row,
 // weight) pair whose input row is read contiguously, so every stride, dilation,
 // padding and group count reduces, in the driver, to a list of taps with pointer
 // offsets and valid column ranges (index arithmetic, never inserted zeros):
@@ -32,6 +32,20 @@
 //   (doubles) in a way fixed per ISA, so the driver's lane sum in fixed order is
 //   deterministic. float32 partials are kept in float32 vectors for at most
 //   max(kDotFlush, rows * ceil(n / vector width)) terms per lane, then added in float64.
+//
+// plane dots (backward-weight when every group has one input channel, depthwise:
+// Diba eq. 15 with one x plane per dw plane, so no loaded vector is shared between
+// weights and a tile is instead every tap of one channel):
+//
+//   for c < channels, t < ntaps, with X = src + c*src_c + off[t], D = dy + c*dy_c:
+//     out[c*out_c + t] = (accumulate ? out[c*out_c + t] : 0)
+//         + sum_{z < planes, rlo[t] <= r < rhi[t], lo[t] <= j < hi[t]}
+//             D[z*dy_p + r*dy_row + j] * X[z*src_p + r*src_row + j]
+//
+//   X is read only at the (z, r, j) of the sum, so off[t] may be negative where
+//   padding makes a tap start before its row. Partial sums are vectors
+//   (of T) whose lanes are added in a fixed order per ISA: deterministic for any channel
+//   split. A tap with an empty range gives 0.
 #pragma once
 
 #include <cstdint>
@@ -68,6 +82,24 @@ struct DirectDotsArgs {
   const T* dy = nullptr;
   int64_t dy_i = 0, dy_row = 0;
   double* const* acc = nullptr;
+};
+
+template <typename T>
+struct DirectPlaneDotsArgs {
+  int64_t channels = 0, src_c = 0, dy_c = 0, out_c = 0;
+  int64_t planes = 1, src_p = 0, dy_p = 0;
+  int64_t n = 0, ntaps = 0;
+  const T* src = nullptr;
+  const int64_t* off = nullptr;
+  int64_t src_row = 0;
+  const int64_t* lo = nullptr;
+  const int64_t* hi = nullptr;
+  const int64_t* rlo = nullptr;
+  const int64_t* rhi = nullptr;
+  const T* dy = nullptr;
+  int64_t dy_row = 0;
+  T* out = nullptr;
+  bool accumulate = false;
 };
 
 }  // namespace convbp
