@@ -98,10 +98,10 @@ DirectRowsArgs<T> rows_args(const Taps<T>& t, int64_t m, int64_t n) {
 // The input planes [first, first + count) of x (NCHW planes), split by column
 // phase into this thread's scratch when sw > 1.
 template <typename T>
-const T* input_planes(const ConvParams& p, const SplitGeom& sg, const T* x, int64_t first, int64_t count) {
+const T* input_planes(const KernelTable& kt, const ConvParams& p, const SplitGeom& sg, const T* x, int64_t first, int64_t count) {
   if (!sg.copy) return x + first * p.H * p.W;
   T* buf = scratch<T>(0, count * sg.plane);
-  split_planes(p, sg, x + first * p.H * p.W, count, buf);
+  split_planes(kt, sg, x + first * p.H * p.W, count, buf);
   return buf;
 }
 
@@ -127,7 +127,7 @@ void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w,
     const int64_t n = task / (b.gblocks * b.cblocks), g0 = task / b.cblocks % b.gblocks * b.gb;
     const int64_t kl0 = task % b.cblocks * b.cb, gn = std::min(b.gb, G - g0), kn = std::min(b.cb, Kg - kl0);
     const int64_t k0 = g0 * Kg + kl0;
-    const T* xin = input_planes(p, sg, x, n * p.C + g0 * Cg, gn * Cg);
+    const T* xin = input_planes(kt, p, sg, x, n * p.C + g0 * Cg, gn * Cg);
     Taps<T> taps;
     auto call = [&](const RowRun& run, int64_t row, int64_t m) {
       taps.clear();
@@ -306,7 +306,7 @@ void backward_weight(const KernelTable& kt, const ConvParams& p, const T* x, con
       int64_t img_stride;
       if (sg.copy) {
         T* buf = scratch<T>(0, nn * cn * plane);
-        for (int64_t z = 0; z < nn; ++z) split_planes(p, sg, x + ((n0 + z) * p.C + c0) * p.H * p.W, cn, buf + z * cn * plane);
+        for (int64_t z = 0; z < nn; ++z) split_planes(kt, sg, x + ((n0 + z) * p.C + c0) * p.H * p.W, cn, buf + z * cn * plane);
         xin = buf;
         img_stride = cn * plane;
       } else {

@@ -96,24 +96,28 @@ void backward_weight_planes(const KernelTable& kt, const ConvParams& p, const T*
       }
       return;
     }
-    // sw > 1: each group's planes are split by column phase first, a batch of
-    // images at a time, the batches' sums added in order.
-    const int64_t NB = std::max<int64_t>(1, std::min(N, kSplitElems / std::max<int64_t>(1, plane)));
-    T* buf = split_scratch<T>(NB * plane);
-    a.channels = Kg;
+    // sw > 1: the planes are split by column phase first, for a block of cb groups
+    // (Kg == 1: one call covers them) and a batch of NB images at a time, the
+    // batches' sums added in order.
+    const int64_t cb = Kg == 1 ? std::max<int64_t>(1, std::min(gn, kSplitElems / std::max<int64_t>(1, plane))) : 1;
+    const int64_t NB = std::max<int64_t>(1, std::min(N, kSplitElems / std::max<int64_t>(1, cb * plane)));
+    T* buf = split_scratch<T>(NB * cb * plane);
     a.src = buf;
-    a.src_c = 0;
-    a.src_p = plane;
-    for (int64_t g = g0; g < g0 + gn; ++g)
+    a.src_c = Kg == 1 ? plane : 0;
+    for (int64_t g = g0; g < g0 + gn; g += cb) {
+      const int64_t gc = std::min(cb, g0 + gn - g);
+      a.channels = Kg == 1 ? gc : Kg;
+      a.src_p = gc * plane;
       for (int64_t n0 = 0; n0 < N; n0 += NB) {
         const int64_t nn = std::min(NB, N - n0);
-        for (int64_t z = 0; z < nn; ++z) split_planes(p, sg, x + (n0 + z) * p.C * HW + g * HW, 1, buf + z * plane);
+        for (int64_t z = 0; z < nn; ++z) split_planes(kt, sg, x + (n0 + z) * p.C * HW + g * HW, gc, buf + z * gc * plane);
         a.planes = nn;
         a.dy = dy + (n0 * p.K + g * Kg) * PQ;
         a.out = dw + g * Kg * RS;
         a.accumulate = n0 > 0;
         plane_dots(a);
       }
+    }
   });
 }
 
