@@ -212,7 +212,11 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
     Taps<T> taps;
     // dx rows phase + sh*i (i in [i0, i0 + m) for rows mode, i = i0 for channels
     // mode), column phase cp, of channels g*Cg + cl0 (+ c) for the gn groups.
-    auto call = [&](const RowPhase& rp, const RowRun& run, int64_t i0, int64_t m, const ColPhase& cp) {
+    // dx rows phase + sh*i (i in [i0, i0 + m) for rows mode, i = i0 for channels
+    // mode), column phase cp, of channels g*Cg + cl0 (+ c) for the gn groups,
+    // written to out (rows out_i apart, planes out_p apart).
+    auto compute = [&](const RowPhase& rp, const RowRun& run, int64_t i0, int64_t m, const ColPhase& cp, T* out,
+                       int64_t out_i, int64_t out_p) {
       taps.clear();
       for (int64_t kk = 0; kk < Kg; ++kk) {
         const int64_t k = g0 * Kg + kk;
@@ -233,42 +237,35 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
       a.src_p = Kg * P * Q;
       a.w_p = Kg * Cg * RS;
       a.bias = &zero;
-      int64_t row_step;  // dx elements between the tile's rows
-      if (rows_mode) {
-        a.src_i = Q;
-        row_step = sh * W;
-      } else {
-        a.w_i = RS;
-        row_step = H * W;
-      }
+      if (rows_mode) a.src_i = Q;
+      else a.w_i = RS;
+      a.out = out;
+      a.out_i = out_i;
+      a.out_p = out_p;
+      rows(a);
+    };
+    auto call = [&](const RowPhase& rp, const RowRun& run, int64_t i0, int64_t m) {
+      const int64_t row_step = rows_mode ? sh * W : H * W;  // dx elements between the tile's rows
       T* dx0 = dx + ((n * p.C + g0 * Cg + cl0) * H + rp.phase + sh * i0) * W;
       if (sw == 1) {  // phase 0 is the whole row: write in place
-        a.out = dx0;
-        a.out_i = row_step;
-        a.out_p = Cg * H * W;
-        rows(a);
+        compute(rp, run, i0, m, cph[0], dx0, row_step, Cg * H * W);
         return;
       }
-      // Column phase cp: compute contiguously, then place every sw-th column.
-      T* tmp = scratch<T>(1, gn * m * cp.count);
-      a.out = tmp;
-      a.out_i = cp.count;
-      a.out_p = m * cp.count;
-      rows(a);
+      // Every column phase contiguously (phase 0 is the longest), then merged into
+      // the dx rows with every sw-th column from each phase.
+      const int64_t cmax = cph[0].count, nph = int64_t(cph.size()), block = gn * m * cmax;
+      T* tmp = scratch<T>(1, nph * block);
+      for (int64_t f = 0; f < nph; ++f) compute(rp, run, i0, m, cph[size_t(f)], tmp + f * block, cmax, m * cmax);
       for (int64_t z = 0; z < gn; ++z)
-        for (int64_t i = 0; i < m; ++i) {
-          T* d = dx0 + z * Cg * H * W + i * row_step + cp.phase;
-          const T* t = tmp + (z * m + i) * cp.count;
-          for (int64_t j = 0; j < cp.count; ++j) d[j * sw] = t[j];
-        }
+        for (int64_t i = 0; i < m; ++i)
+          merge_phases(tmp + (z * m + i) * cmax, block, sw, W, dx0 + z * Cg * H * W + i * row_step);
     };
     for (const RowPhase& rp : rph)
-      for (const RowRun& run : rp.runs)
-        for (const ColPhase& cp : cph) {
-          if (rows_mode) call(rp, run, run.a, run.b - run.a, cp);
-          else
-            for (int64_t i = run.a; i < run.b; ++i) call(rp, run, i, cn, cp);
-        }
+      for (const RowRun& run : rp.runs) {
+        if (rows_mode) call(rp, run, run.a, run.b - run.a);
+        else
+          for (int64_t i = run.a; i < run.b; ++i) call(rp, run, i, cn);
+      }
   });
 }
 

@@ -28,6 +28,28 @@ void split_planes(const KernelTable& kt, const SplitGeom& g, const T* x, int64_t
   for (int64_t z = 0; z < count; ++z) copy(g.runs.data(), int64_t(g.runs.size()), x + z * g.in_plane, out + z * g.plane);
 }
 
+template <typename T>
+void merge_phases(const T* src, int64_t phase_stride, int64_t sw, int64_t cols, T* out) {
+  if (sw == 2) {  // the common stride: a loop the compiler vectorizes (unpack pairs)
+    const T* __restrict s0 = src;
+    const T* __restrict s1 = src + phase_stride;
+    T* __restrict d = out;
+    const int64_t pairs = cols / 2;
+    for (int64_t j = 0; j < pairs; ++j) {
+      d[2 * j] = s0[j];
+      d[2 * j + 1] = s1[j];
+    }
+    if (cols % 2) d[cols - 1] = s0[pairs];
+    return;
+  }
+  for (int64_t f = 0; f < sw && f < cols; ++f) {
+    const int64_t count = phase_count(cols, sw, f);
+    for (int64_t j = 0; j < count; ++j) out[j * sw + f] = src[f * phase_stride + j];
+  }
+}
+
+template void merge_phases(const float*, int64_t, int64_t, int64_t, float*);
+template void merge_phases(const double*, int64_t, int64_t, int64_t, double*);
 template void split_planes(const KernelTable&, const SplitGeom&, const float*, int64_t, float*);
 template void split_planes(const KernelTable&, const SplitGeom&, const double*, int64_t, double*);
 

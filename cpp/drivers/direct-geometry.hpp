@@ -37,6 +37,11 @@ SplitGeom split_geom(const ConvParams& p);
 template <typename T>
 void split_planes(const KernelTable& kt, const SplitGeom& g, const T* x, int64_t count, T* out);
 
+// The inverse for one row of `cols` columns: out[j*sw + f] = src[f*phase_stride + j]
+// for every column j*sw + f < cols (phase f holds the columns f, f + sw, ...).
+template <typename T>
+void merge_phases(const T* src, int64_t phase_stride, int64_t sw, int64_t cols, T* out);
+
 // Tap s of a forward-form row (forward, backward-weight): output columns q in
 // [lo, hi) read the input at column offset `offset` from the row's start in a
 // SplitInput (the phase included): x column q*sw + s*dw - left.
