@@ -379,15 +379,56 @@ void route_backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) 
 // Every ConvParams that validates runs here (all strides, dilations, paddings, groups).
 std::string refuses(const ConvParams&, Pass, DType) { return ""; }
 
-// The auto rule, until a measured cost model replaces it: the direct route is
-// chosen for grouped convolutions with few input channels per group (depthwise:
-// C/groups == 1), where an im2col GEMM degenerates into many tiny products and
-// copies every input R*S times; dense convolutions are left to the routes after it.
-constexpr int64_t kAutoMaxCg = 16;
-std::string auto_declines(const ConvParams& p, Pass, DType) {
-  if (p.groups > 1 && p.Cg() <= kAutoMaxCg) return "";
-  return "auto uses direct only for grouped convolutions with C/groups <= " + std::to_string(kAutoMaxCg) +
-         " (here groups=" + std::to_string(p.groups) + ", C/groups=" + std::to_string(p.Cg()) + ")";
+// The auto rule: a small table measured against the im2col route (medians of
+// interleaved runs, one thread, float32, AVX-512, batch 1 and 8; the layers of
+// benchmarks/suites.json and a sweep of grouped 3x3 layers with C/groups 2..16 at
+// 14x14, 28x28, 56x56). What decides is how far im2col's GEMM degenerates: its
+// reduction length is C/groups*R*S and it copies every input R*S times.
+//   - depthwise (C/groups == 1): direct wins every pass by 3-40x;
+//   - grouped: direct wins while C/groups is small; the break-even C/groups per pass
+//     (direct/im2col time ratio near 1) is about 8 for fwd on planes up to 32x32
+//     (4 above), 8 for bwd_data, and for bwd_weight 8 on planes of 28x28 or more
+//     (4 below: at 14x14, C/groups 8 direct took 1.2x im2col's time);
+//   - dense (groups == 1): im2col, except a reduction of at most 32 spread over
+//     several taps (the stems of VGG and wav2vec 2.0: C = 1..3), where im2col's
+//     copy dominates: direct for bwd_weight (0.7-0.8x im2col) and for fwd at unit
+//     column stride or a reduction of at most 16 (direct splits strided inputs
+//     first; MobileNet's stride-2 stem took 1.4x at batch 1). bwd_data stays with
+//     im2col for dense layers (direct took 1.7-2.4x on every stem).
+struct AutoLimit {
+  int64_t grouped_cg;  // largest C/groups of a grouped convolution auto runs here
+  const char* why;
+};
+AutoLimit grouped_limit(const ConvParams& p, Pass pass) {
+  const int64_t PQ = p.P() * p.Q();
+  switch (pass) {
+    case Pass::Forward:
+      return PQ <= 1024 ? AutoLimit{8, "output planes up to 32x32"} : AutoLimit{4, "output planes above 32x32"};
+    case Pass::BackwardInput: return AutoLimit{8, "any plane size"};
+    default: return PQ >= 784 ? AutoLimit{8, "output planes of 28x28 or more"} : AutoLimit{4, "output planes below 28x28"};
+  }
+}
+constexpr int64_t kDenseMaxReduction = 32, kDenseStridedMaxReduction = 16;
+std::string auto_declines(const ConvParams& p, Pass pass, DType) {
+  const int64_t Cg = p.Cg(), taps = p.R * p.S, red = Cg * taps;
+  const std::string here = " (here groups=" + std::to_string(p.groups) + ", C/groups=" + std::to_string(Cg) +
+                           ", R*S=" + std::to_string(taps) + ", P*Q=" + std::to_string(p.P() * p.Q()) + ")";
+  if (p.groups > 1) {
+    if (Cg == 1) return "";
+    const AutoLimit lim = grouped_limit(p, pass);
+    if (Cg <= lim.grouped_cg) return "";
+    return std::string("auto uses direct for ") + pass_name(pass) + " of grouped convolutions only with C/groups <= " +
+           std::to_string(lim.grouped_cg) + " at " + lim.why + here;
+  }
+  if (pass != Pass::BackwardInput && taps > 1 && red <= kDenseMaxReduction &&
+      (pass == Pass::BackwardWeight || p.stride_w == 1 || red <= kDenseStridedMaxReduction))
+    return "";
+  if (pass == Pass::BackwardInput)
+    return "auto uses direct for bwd_data only of grouped convolutions" + here;
+  return std::string("auto uses direct for ") + pass_name(pass) +
+         " of dense convolutions only with C*R*S <= " + std::to_string(kDenseMaxReduction) +
+         (pass == Pass::Forward ? " (<= " + std::to_string(kDenseStridedMaxReduction) + " at column stride > 1)" : "") +
+         " over R*S > 1 taps" + here;
 }
 
 }  // namespace
