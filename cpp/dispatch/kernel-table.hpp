@@ -32,6 +32,7 @@ struct DirectKernels {
   void (*rows)(const DirectRowsArgs<T>&);
   void (*dots)(const DirectDotsArgs<T>&);
   void (*plane_dots)(const DirectPlaneDotsArgs<T>&);
+  void (*plane_rows)(const DirectPlaneRowsArgs<T>&);
 };
 
 struct KernelTable {

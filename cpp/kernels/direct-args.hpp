@@ -46,6 +46,18 @@
 //   padding makes a tap start before its row. Partial sums are vectors
 //   (of T) whose lanes are added in a fixed order per ISA: deterministic for any channel
 //   split. A tap with an empty range gives 0.
+//
+// plane rows (forward and backward-input when each output plane reads one input
+// plane with its own weights, depthwise; Zhang et al. ICML 2018 with the weights of
+// one channel held in registers):
+//
+//   for c < channels, i < m, j < n, with X = src + c*src_c, W = w + c*w_c:
+//     out[c*out_c + i*out_row + j] = (bias ? bias[c*bias_c] : 0)
+//         + sum_{t < ntaps, rlo[t] <= i < rhi[t], lo[t] <= j < hi[t]} W[widx[t]] * X[off[t] + i*src_row + j]
+//
+//   summed in tap order. X is read only at the (i, j) of the sum (off[t] may be
+//   negative where padding makes a tap start before the plane); every out element
+//   of the m x n block is written, those no tap reaches with the bias.
 #pragma once
 
 #include <cstdint>
@@ -82,6 +94,24 @@ struct DirectDotsArgs {
   const T* dy = nullptr;
   int64_t dy_i = 0, dy_row = 0;
   double* const* acc = nullptr;
+};
+
+template <typename T>
+struct DirectPlaneRowsArgs {
+  int64_t channels = 0, src_c = 0, w_c = 0, out_c = 0, bias_c = 0;
+  int64_t m = 0, n = 0, ntaps = 0;
+  const T* src = nullptr;
+  const int64_t* off = nullptr;
+  int64_t src_row = 0;
+  const int64_t* lo = nullptr;
+  const int64_t* hi = nullptr;
+  const int64_t* rlo = nullptr;
+  const int64_t* rhi = nullptr;
+  const T* w = nullptr;
+  const int64_t* widx = nullptr;
+  const T* bias = nullptr;
+  T* out = nullptr;
+  int64_t out_row = 0;
 };
 
 template <typename T>

@@ -1,0 +1,161 @@
+// Forward and backward-input of the direct route for depthwise convolutions with
+// channel multiplier 1 (groups == C == K): each output plane reads one input plane
+// with its own R*S weights, so the general rows kernel (taps streamed through a tile
+// of outputs, scalar work per tap per tile) is replaced by the plane-rows kernel,
+// which keeps one channel's weights in registers and unrolls its taps
+// (kernels/direct-args.hpp). The driver turns the geometry into taps:
+//
+//   forward (DESIGN.md): y[c,p,q] = b[c] + sum_{r,s} w[c,r,s] x[c, p*sh + r*dh - top, q*sw + s*dw - left]
+//   backward-input at unit stride (Diba eqs. 24-29, the full correlation of dy with
+//   rot180(w), written as a gather): dx[c,h,v] = sum_{r,s} w[c,r,s] dy[c, h + top - r*dh, v + left - s*dw]
+//
+// Each task writes whole output planes of one image: bit-identical for any split.
+#include <algorithm>
+#include <vector>
+
+#include "drivers/conv-direct.hpp"
+#include "drivers/direct-geometry.hpp"
+#include "drivers/parallel.hpp"
+
+namespace convbp::direct {
+
+namespace {
+
+// Outputs one task aims for.
+constexpr int64_t kTaskOutputs = 16384;
+
+template <typename T>
+T* split_scratch(int64_t n) {
+  thread_local std::vector<T> buf;
+  if (int64_t(buf.size()) < n) buf.resize(size_t(n));
+  return buf.data();
+}
+
+struct PlaneTaps {
+  std::vector<int64_t> off, lo, hi, rlo, rhi, widx;
+  void add(int64_t o, int64_t l, int64_t h, int64_t rl, int64_t rh, int64_t wi) {
+    if (l >= h || rl >= rh) return;  // reaches no output: left out
+    off.push_back(o);
+    lo.push_back(l);
+    hi.push_back(h);
+    rlo.push_back(rl);
+    rhi.push_back(rh);
+    widx.push_back(wi);
+  }
+};
+
+template <typename T>
+DirectPlaneRowsArgs<T> args_of(const PlaneTaps& t) {
+  DirectPlaneRowsArgs<T> a;
+  a.ntaps = int64_t(t.off.size());
+  a.off = t.off.data();
+  a.lo = t.lo.data();
+  a.hi = t.hi.data();
+  a.rlo = t.rlo.data();
+  a.rhi = t.rhi.data();
+  a.widx = t.widx.data();
+  return a;
+}
+
+// Tasks over (image, block of channels): equal blocks, at least one task per thread.
+struct Split {
+  int64_t cb, cblocks;
+};
+Split split_channels(int64_t N, int64_t C, int64_t plane) {
+  const int64_t nt = num_threads();
+  int64_t per_image = std::max<int64_t>(1, std::min(C, C * plane / kTaskOutputs));
+  while (N * per_image < nt && per_image < C) ++per_image;
+  const int64_t cb = (C + per_image - 1) / per_image;
+  return Split{cb, (C + cb - 1) / cb};
+}
+
+}  // namespace
+
+bool plane_rows_fits(const ConvParams& p) { return p.groups > 1 && p.Cg() == 1 && p.Kg() == 1; }
+
+template <typename T>
+void forward_planes(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
+  const auto plane_rows = kt.direct<T>().plane_rows;
+  const int64_t P = p.P(), Q = p.Q(), RS = p.R * p.S, C = p.C, HW = p.H * p.W;
+  const SplitGeom sg = split_geom(p);
+  const std::vector<ColTap> cols = forward_col_taps(p, sg.copy ? sg.phase : 0);
+  const int64_t pitch = sg.copy ? sg.pitch : p.W, plane = sg.copy ? sg.plane : HW;
+  PlaneTaps taps;
+  for (int64_t r = 0; r < p.R; ++r) {
+    int64_t a, b;
+    valid_range(r * p.dil_h - p.pad_top, p.stride_h, p.H, P, a, b);
+    for (int64_t s = 0; s < p.S; ++s) {
+      const ColTap& ct = cols[size_t(s)];
+      taps.add((r * p.dil_h - p.pad_top) * pitch + ct.offset, ct.lo, ct.hi, a, b, r * p.S + s);
+    }
+  }
+  DirectPlaneRowsArgs<T> base = args_of<T>(taps);
+  base.m = P;
+  base.n = Q;
+  base.src_c = plane;
+  base.src_row = p.stride_h * pitch;
+  base.w_c = RS;
+  base.bias_c = 1;
+  base.out_c = P * Q;
+  base.out_row = Q;
+  const Split sp = split_channels(p.N, C, P * Q);
+  parallel_for(p.N * sp.cblocks, [&](int64_t task) {
+    const int64_t n = task / sp.cblocks, c0 = task % sp.cblocks * sp.cb, cn = std::min(sp.cb, C - c0);
+    DirectPlaneRowsArgs<T> a = base;
+    a.channels = cn;
+    if (sg.copy) {
+      T* buf = split_scratch<T>(cn * plane);
+      split_planes(kt, sg, x + (n * C + c0) * HW, cn, buf);
+      a.src = buf;
+    } else {
+      a.src = x + (n * C + c0) * HW;
+    }
+    a.w = w + c0 * RS;
+    a.bias = bias ? bias + c0 : nullptr;
+    a.out = y + (n * C + c0) * P * Q;
+    plane_rows(a);
+  });
+}
+
+template <typename T>
+void backward_input_planes(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx) {
+  const auto plane_rows = kt.direct<T>().plane_rows;
+  const int64_t P = p.P(), Q = p.Q(), RS = p.R * p.S, C = p.C, H = p.H, W = p.W;
+  PlaneTaps taps;
+  for (int64_t r = 0; r < p.R; ++r) {
+    int64_t a, b;
+    valid_range(p.pad_top - r * p.dil_h, 1, P, H, a, b);
+    for (int64_t s = 0; s < p.S; ++s) {
+      int64_t l, h;
+      valid_range(p.pad_left - s * p.dil_w, 1, Q, W, l, h);
+      taps.add((p.pad_top - r * p.dil_h) * Q + p.pad_left - s * p.dil_w, l, h, a, b, r * p.S + s);
+    }
+  }
+  DirectPlaneRowsArgs<T> base = args_of<T>(taps);
+  base.m = H;
+  base.n = W;
+  base.src_c = P * Q;
+  base.src_row = Q;
+  base.w_c = RS;
+  base.out_c = H * W;
+  base.out_row = W;
+  const Split sp = split_channels(p.N, C, H * W);
+  parallel_for(p.N * sp.cblocks, [&](int64_t task) {
+    const int64_t n = task / sp.cblocks, c0 = task % sp.cblocks * sp.cb, cn = std::min(sp.cb, C - c0);
+    DirectPlaneRowsArgs<T> a = base;
+    a.channels = cn;
+    a.src = dy + (n * C + c0) * P * Q;
+    a.w = w + c0 * RS;
+    a.out = dx + (n * C + c0) * H * W;
+    plane_rows(a);
+  });
+}
+
+#define CONVBP_INSTANTIATE(T)                                                                                    \
+  template void forward_planes<T>(const KernelTable&, const ConvParams&, const T*, const T*, const T*, T*); \
+  template void backward_input_planes<T>(const KernelTable&, const ConvParams&, const T*, const T*, T*);
+CONVBP_INSTANTIATE(float)
+CONVBP_INSTANTIATE(double)
+#undef CONVBP_INSTANTIATE
+
+}  // namespace convbp::direct
