@@ -176,7 +176,7 @@ void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w,
 // multiplied, and each dx element is written once (gather, no scatter-add).
 template <typename T>
 void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx) {
-  if (plane_rows_fits(p) && p.stride_h == 1 && p.stride_w == 1) return backward_input_planes(kt, p, dy, w, dx);
+  if (plane_rows_fits(p)) return backward_input_planes(kt, p, dy, w, dx);
   const auto rows = kt.direct<T>().rows;
   const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
   const int64_t sh = p.stride_h, sw = p.stride_w, H = p.H, W = p.W;

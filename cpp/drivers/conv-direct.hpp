@@ -20,7 +20,7 @@ bool plane_dots_fits(const ConvParams& p);
 template <typename T>
 void backward_weight_planes(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);
 
-// Forward and unit-stride backward-input by the plane-rows kernel
+// Forward and backward-input by the plane-rows kernel
 // (drivers/direct-depthwise-rows.cpp), for depthwise convolutions with multiplier 1.
 bool plane_rows_fits(const ConvParams& p);
 template <typename T>

@@ -6,8 +6,8 @@
 // (kernels/direct-args.hpp). The driver turns the geometry into taps:
 //
 //   forward (DESIGN.md): y[c,p,q] = b[c] + sum_{r,s} w[c,r,s] x[c, p*sh + r*dh - top, q*sw + s*dw - left]
-//   backward-input at unit stride (Diba eqs. 24-29, the full correlation of dy with
-//   rot180(w), written as a gather): dx[c,h,v] = sum_{r,s} w[c,r,s] dy[c, h + top - r*dh, v + left - s*dw]
+//   backward-input (Diba eqs. 24-29, the full correlation of the stride-dilated dy
+//   with rot180(w), written as a gather): dx[c,h,v] = sum_{r,s} w[c,r,s] dyd[c, h + top - r*dh, v + left - s*dw]
 //
 // Each task writes whole output planes of one image: bit-identical for any split.
 #include <algorithm>
@@ -117,37 +117,66 @@ void forward_planes(const KernelTable& kt, const ConvParams& p, const T* x, cons
   });
 }
 
+// Strided backward-input is split by output phase (h mod sh, v mod sw), as in the
+// general driver (direct-geometry.hpp: phase_taps): in a phase only the taps landing
+// on real dy entries exist, and they form a unit-stride correlation over dy. Each
+// column phase is computed contiguously, then merged into the dx rows of its row phase.
 template <typename T>
 void backward_input_planes(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx) {
   const auto plane_rows = kt.direct<T>().plane_rows;
   const int64_t P = p.P(), Q = p.Q(), RS = p.R * p.S, C = p.C, H = p.H, W = p.W;
-  PlaneTaps taps;
-  for (int64_t r = 0; r < p.R; ++r) {
-    int64_t a, b;
-    valid_range(p.pad_top - r * p.dil_h, 1, P, H, a, b);
-    for (int64_t s = 0; s < p.S; ++s) {
-      int64_t l, h;
-      valid_range(p.pad_left - s * p.dil_w, 1, Q, W, l, h);
-      taps.add((p.pad_top - r * p.dil_h) * Q + p.pad_left - s * p.dil_w, l, h, a, b, r * p.S + s);
+  const int64_t sh = p.stride_h, sw = p.stride_w;
+  struct Phase {
+    int64_t fh, fw, rows, cols;
+    PlaneTaps taps;
+  };
+  std::vector<Phase> phases;
+  for (int64_t fh = 0; fh < sh && fh < H; ++fh) {
+    const std::vector<PhaseTap> rt = phase_taps(fh, sh, p.dil_h, p.pad_top, p.R, H, P);
+    for (int64_t fw = 0; fw < sw && fw < W; ++fw) {
+      const std::vector<PhaseTap> ct = phase_taps(fw, sw, p.dil_w, p.pad_left, p.S, W, Q);
+      Phase ph{fh, fw, phase_count(H, sh, fh), phase_count(W, sw, fw), {}};
+      for (int64_t r = 0; r < p.R; ++r)
+        for (int64_t s = 0; s < p.S; ++s) {
+          const PhaseTap &tr = rt[size_t(r)], &tc = ct[size_t(s)];
+          ph.taps.add(tr.base * Q + tc.base, tc.lo, tc.hi, tr.lo, tr.hi, r * p.S + s);
+        }
+      phases.push_back(std::move(ph));
     }
   }
-  DirectPlaneRowsArgs<T> base = args_of<T>(taps);
-  base.m = H;
-  base.n = W;
-  base.src_c = P * Q;
-  base.src_row = Q;
-  base.w_c = RS;
-  base.out_c = H * W;
-  base.out_row = W;
+  const int64_t cmax = phase_count(W, sw, 0), rmax = phase_count(H, sh, 0), nfw = std::min(sw, W);
   const Split sp = split_channels(p.N, C, H * W);
   parallel_for(p.N * sp.cblocks, [&](int64_t task) {
     const int64_t n = task / sp.cblocks, c0 = task % sp.cblocks * sp.cb, cn = std::min(sp.cb, C - c0);
-    DirectPlaneRowsArgs<T> a = base;
-    a.channels = cn;
-    a.src = dy + (n * C + c0) * P * Q;
-    a.w = w + c0 * RS;
-    a.out = dx + (n * C + c0) * H * W;
-    plane_rows(a);
+    T* dxc = dx + (n * C + c0) * H * W;
+    const int64_t block = cn * rmax * cmax;  // one column phase of the task's channels
+    T* tmp = (sh > 1 || sw > 1) ? split_scratch<T>(nfw * block) : nullptr;
+    for (const Phase& ph : phases) {
+      DirectPlaneRowsArgs<T> a = args_of<T>(ph.taps);
+      a.channels = cn;
+      a.m = ph.rows;
+      a.n = ph.cols;
+      a.src = dy + (n * C + c0) * P * Q;
+      a.src_c = P * Q;
+      a.src_row = Q;
+      a.w = w + c0 * RS;
+      a.w_c = RS;
+      if (sw == 1) {  // the phase's rows are dx rows fh + sh*i: written in place
+        a.out = dxc + ph.fh * W;
+        a.out_c = H * W;
+        a.out_row = sh * W;
+        plane_rows(a);
+        continue;
+      }
+      a.out = tmp + ph.fw * block;
+      a.out_c = rmax * cmax;
+      a.out_row = cmax;
+      plane_rows(a);
+      if (ph.fw + 1 < nfw) continue;  // merge once every column phase of this row phase is done
+      for (int64_t c = 0; c < cn; ++c)
+        for (int64_t i = 0; i < ph.rows; ++i)
+          merge_phases(tmp + (c * rmax + i) * cmax, block, sw, W, dxc + c * H * W + (ph.fh + sh * i) * W);
+    }
   });
 }
 
