@@ -8,6 +8,10 @@
 //     the tile is several output rows of one channel sharing each weight;
 //   - "channels" mode otherwise: the tile is several output channels sharing each
 //     loaded input vector (Zhang, Franchetti, Low, ICML 2018; Georganas et al., SC18).
+// Depthwise convolutions (one input plane per output plane) have their own kernels
+// whose tile is one channel's taps: plane-rows for forward and backward-input
+// (multiplier 1, drivers/direct-depthwise-rows.cpp) and plane-dots for
+// backward-weight (multiplier <= 4, drivers/direct-depthwise-weight.cpp).
 // Forward and backward-input write every output element from exactly one task and
 // sum in a fixed order; backward-weight gives each task its own block of dw (a
 // partition of the weight), summing over the batch in order: results are
