@@ -393,8 +393,9 @@ std::string refuses(const ConvParams&, Pass, DType) { return ""; }
 //   - depthwise (C/groups == 1): direct wins every pass by 3-40x;
 //   - grouped: direct wins while C/groups is small; the break-even C/groups per pass
 //     (direct/im2col time ratio near 1) is about 8 for fwd on planes up to 32x32
-//     (4 above), 8 for bwd_data, and for bwd_weight 8 on planes of 28x28 or more
-//     (4 below: at 14x14, C/groups 8 direct took 1.2x im2col's time);
+//     (4 above), for bwd_data 16 on planes up to 32x32 (0.7x at 14x14, 0.86x at
+//     28x28; 8 above: 1.3x at 56x56), and for bwd_weight 8 on planes of 28x28 or
+//     more (4 below: at 14x14, C/groups 8 direct took 1.2x im2col's time);
 //   - dense (groups == 1): im2col, except a reduction of at most 32 spread over
 //     several taps (the stems of VGG and wav2vec 2.0: C = 1..3), where im2col's
 //     copy dominates: direct for bwd_weight (0.7-0.8x im2col) and for fwd at unit
@@ -410,7 +411,8 @@ AutoLimit grouped_limit(const ConvParams& p, Pass pass) {
   switch (pass) {
     case Pass::Forward:
       return PQ <= 1024 ? AutoLimit{8, "output planes up to 32x32"} : AutoLimit{4, "output planes above 32x32"};
-    case Pass::BackwardInput: return AutoLimit{8, "any plane size"};
+    case Pass::BackwardInput:
+      return PQ <= 1024 ? AutoLimit{16, "output planes up to 32x32"} : AutoLimit{8, "output planes above 32x32"};
     default: return PQ >= 784 ? AutoLimit{8, "output planes of 28x28 or more"} : AutoLimit{4, "output planes below 28x28"};
   }
 }
