@@ -48,6 +48,14 @@ EXTRA_CASES = [
     Case("groups-4-of-8", (1, 8, 7, 6), (12, 2, 2, 3), padding=(1, 0, 2, 1), groups=4),
     Case("depthwise", (2, 5, 8, 8), (5, 1, 3, 3), padding=1, groups=5),
     Case("depthwise-x3-strided", (1, 5, 13, 11), (15, 1, 3, 3), stride=2, padding="same", dilation=2, groups=5),
+    # depthwise (C/groups == 1) with the shapes the plane-dots backward-weight kernel
+    # splits on: rows longer than two vectors with padding ending inside one, column
+    # stride (split phases), 5x5 taps (more than one register tile), multiplier 4
+    Case("depthwise-wide-pad>vector", (2, 3, 7, 70), (3, 1, 3, 5), padding=(2, 0, 20, 3), dilation=(2, 1), groups=3),
+    Case("depthwise-s2-asym", (3, 4, 11, 37), (4, 1, 3, 3), stride=(2, 2), padding=(0, 2, 1, 0), groups=4),
+    Case("depthwise-5x5-dilated", (2, 2, 12, 9), (2, 1, 5, 5), padding=3, dilation=(1, 2), groups=2),
+    Case("depthwise-x4-s2", (3, 2, 9, 10), (8, 1, 2, 3), stride=(1, 2), padding=(1, 0, 0, 2), groups=2),
+    Case("depthwise-batch-0", (0, 4, 6, 6), (4, 1, 3, 3), stride=2, padding=1, groups=4),
     Case("1x1-strided-groups", (2, 4, 7, 7), (6, 2, 1, 1), stride=2, groups=2),
     Case("1x1-padded", (1, 3, 4, 5), (2, 3, 1, 1), padding=1),
     Case("all-ones", (1, 1, 1, 1), (1, 1, 1, 1)),

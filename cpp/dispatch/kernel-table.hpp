@@ -26,11 +26,13 @@ struct MoveKernels {
   void (*transpose)(const T* src, int64_t lds, int64_t rows, int64_t cols, T* dst, int64_t ldd);
 };
 
-// The direct route's two micro-kernels for one dtype (contracts: kernels/direct-args.hpp).
+// The direct route's micro-kernels for one dtype (contracts: kernels/direct-args.hpp).
 template <typename T>
 struct DirectKernels {
   void (*rows)(const DirectRowsArgs<T>&);
   void (*dots)(const DirectDotsArgs<T>&);
+  void (*plane_dots)(const DirectPlaneDotsArgs<T>&);
+  void (*plane_rows)(const DirectPlaneRowsArgs<T>&);
 };
 
 struct KernelTable {

@@ -8,8 +8,9 @@ namespace convbp {
 
 const std::vector<Route>& routes() {
   // "auto" order: the first route that accepts runs. Fast routes go before naive.
-  // direct: depthwise and small-group convolutions in auto (its auto_declines says
-  // which), every convolution when asked for by name. im2col: the rest.
+  // direct: depthwise, small-group and small-reduction (stem) convolutions in auto,
+  // per pass (its auto_declines says which), every convolution when asked for by
+  // name. im2col: the rest.
   static const std::vector<Route> list = {make_direct_route(), make_im2col_route(), make_naive_route()};
   return list;
 }

@@ -8,6 +8,10 @@
 //     the tile is several output rows of one channel sharing each weight;
 //   - "channels" mode otherwise: the tile is several output channels sharing each
 //     loaded input vector (Zhang, Franchetti, Low, ICML 2018; Georganas et al., SC18).
+// Depthwise convolutions (one input plane per output plane) have their own kernels
+// whose tile is one channel's taps: plane-rows for forward and backward-input
+// (multiplier 1, drivers/direct-depthwise-rows.cpp) and plane-dots for
+// backward-weight (multiplier <= 4, drivers/direct-depthwise-weight.cpp).
 // Forward and backward-input write every output element from exactly one task and
 // sum in a fixed order; backward-weight gives each task its own block of dw (a
 // partition of the weight), summing over the batch in order: results are
@@ -98,10 +102,10 @@ DirectRowsArgs<T> rows_args(const Taps<T>& t, int64_t m, int64_t n) {
 // The input planes [first, first + count) of x (NCHW planes), split by column
 // phase into this thread's scratch when sw > 1.
 template <typename T>
-const T* input_planes(const ConvParams& p, const SplitGeom& sg, const T* x, int64_t first, int64_t count) {
+const T* input_planes(const KernelTable& kt, const ConvParams& p, const SplitGeom& sg, const T* x, int64_t first, int64_t count) {
   if (!sg.copy) return x + first * p.H * p.W;
   T* buf = scratch<T>(0, count * sg.plane);
-  split_planes(p, sg, x + first * p.H * p.W, count, buf);
+  split_planes(kt, sg, x + first * p.H * p.W, count, buf);
   return buf;
 }
 
@@ -113,6 +117,7 @@ const T* input_planes(const ConvParams& p, const SplitGeom& sg, const T* x, int6
 // kernel's planes (same geometry, constant pointer strides).
 template <typename T>
 void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
+  if (plane_rows_fits(p)) return forward_planes(kt, p, x, w, bias, y);
   const auto rows = kt.direct<T>().rows;
   const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
   const SplitGeom sg = split_geom(p);
@@ -127,7 +132,7 @@ void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w,
     const int64_t n = task / (b.gblocks * b.cblocks), g0 = task / b.cblocks % b.gblocks * b.gb;
     const int64_t kl0 = task % b.cblocks * b.cb, gn = std::min(b.gb, G - g0), kn = std::min(b.cb, Kg - kl0);
     const int64_t k0 = g0 * Kg + kl0;
-    const T* xin = input_planes(p, sg, x, n * p.C + g0 * Cg, gn * Cg);
+    const T* xin = input_planes(kt, p, sg, x, n * p.C + g0 * Cg, gn * Cg);
     Taps<T> taps;
     auto call = [&](const RowRun& run, int64_t row, int64_t m) {
       taps.clear();
@@ -175,6 +180,7 @@ void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w,
 // multiplied, and each dx element is written once (gather, no scatter-add).
 template <typename T>
 void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx) {
+  if (plane_rows_fits(p)) return backward_input_planes(kt, p, dy, w, dx);
   const auto rows = kt.direct<T>().rows;
   const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
   const int64_t sh = p.stride_h, sw = p.stride_w, H = p.H, W = p.W;
@@ -212,7 +218,11 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
     Taps<T> taps;
     // dx rows phase + sh*i (i in [i0, i0 + m) for rows mode, i = i0 for channels
     // mode), column phase cp, of channels g*Cg + cl0 (+ c) for the gn groups.
-    auto call = [&](const RowPhase& rp, const RowRun& run, int64_t i0, int64_t m, const ColPhase& cp) {
+    // dx rows phase + sh*i (i in [i0, i0 + m) for rows mode, i = i0 for channels
+    // mode), column phase cp, of channels g*Cg + cl0 (+ c) for the gn groups,
+    // written to out (rows out_i apart, planes out_p apart).
+    auto compute = [&](const RowPhase& rp, const RowRun& run, int64_t i0, int64_t m, const ColPhase& cp, T* out,
+                       int64_t out_i, int64_t out_p) {
       taps.clear();
       for (int64_t kk = 0; kk < Kg; ++kk) {
         const int64_t k = g0 * Kg + kk;
@@ -233,42 +243,35 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
       a.src_p = Kg * P * Q;
       a.w_p = Kg * Cg * RS;
       a.bias = &zero;
-      int64_t row_step;  // dx elements between the tile's rows
-      if (rows_mode) {
-        a.src_i = Q;
-        row_step = sh * W;
-      } else {
-        a.w_i = RS;
-        row_step = H * W;
-      }
+      if (rows_mode) a.src_i = Q;
+      else a.w_i = RS;
+      a.out = out;
+      a.out_i = out_i;
+      a.out_p = out_p;
+      rows(a);
+    };
+    auto call = [&](const RowPhase& rp, const RowRun& run, int64_t i0, int64_t m) {
+      const int64_t row_step = rows_mode ? sh * W : H * W;  // dx elements between the tile's rows
       T* dx0 = dx + ((n * p.C + g0 * Cg + cl0) * H + rp.phase + sh * i0) * W;
       if (sw == 1) {  // phase 0 is the whole row: write in place
-        a.out = dx0;
-        a.out_i = row_step;
-        a.out_p = Cg * H * W;
-        rows(a);
+        compute(rp, run, i0, m, cph[0], dx0, row_step, Cg * H * W);
         return;
       }
-      // Column phase cp: compute contiguously, then place every sw-th column.
-      T* tmp = scratch<T>(1, gn * m * cp.count);
-      a.out = tmp;
-      a.out_i = cp.count;
-      a.out_p = m * cp.count;
-      rows(a);
+      // Every column phase contiguously (phase 0 is the longest), then merged into
+      // the dx rows with every sw-th column from each phase.
+      const int64_t cmax = cph[0].count, nph = int64_t(cph.size()), block = gn * m * cmax;
+      T* tmp = scratch<T>(1, nph * block);
+      for (int64_t f = 0; f < nph; ++f) compute(rp, run, i0, m, cph[size_t(f)], tmp + f * block, cmax, m * cmax);
       for (int64_t z = 0; z < gn; ++z)
-        for (int64_t i = 0; i < m; ++i) {
-          T* d = dx0 + z * Cg * H * W + i * row_step + cp.phase;
-          const T* t = tmp + (z * m + i) * cp.count;
-          for (int64_t j = 0; j < cp.count; ++j) d[j * sw] = t[j];
-        }
+        for (int64_t i = 0; i < m; ++i)
+          merge_phases(tmp + (z * m + i) * cmax, block, sw, W, dx0 + z * Cg * H * W + i * row_step);
     };
     for (const RowPhase& rp : rph)
-      for (const RowRun& run : rp.runs)
-        for (const ColPhase& cp : cph) {
-          if (rows_mode) call(rp, run, run.a, run.b - run.a, cp);
-          else
-            for (int64_t i = run.a; i < run.b; ++i) call(rp, run, i, cn, cp);
-        }
+      for (const RowRun& run : rp.runs) {
+        if (rows_mode) call(rp, run, run.a, run.b - run.a);
+        else
+          for (int64_t i = run.a; i < run.b; ++i) call(rp, run, i, cn);
+      }
   });
 }
 
@@ -279,6 +282,7 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
 // so no two threads touch the same dw element.
 template <typename T>
 void backward_weight(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw) {
+  if (plane_dots_fits(p)) return backward_weight_planes(kt, p, x, dy, dw);
   const auto dots = kt.direct<T>().dots;
   const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
   const SplitGeom sg = split_geom(p);
@@ -305,7 +309,7 @@ void backward_weight(const KernelTable& kt, const ConvParams& p, const T* x, con
       int64_t img_stride;
       if (sg.copy) {
         T* buf = scratch<T>(0, nn * cn * plane);
-        for (int64_t z = 0; z < nn; ++z) split_planes(p, sg, x + ((n0 + z) * p.C + c0) * p.H * p.W, cn, buf + z * cn * plane);
+        for (int64_t z = 0; z < nn; ++z) split_planes(kt, sg, x + ((n0 + z) * p.C + c0) * p.H * p.W, cn, buf + z * cn * plane);
         xin = buf;
         img_stride = cn * plane;
       } else {
@@ -381,15 +385,58 @@ void route_backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) 
 // Every ConvParams that validates runs here (all strides, dilations, paddings, groups).
 std::string refuses(const ConvParams&, Pass, DType) { return ""; }
 
-// The auto rule, until a measured cost model replaces it: the direct route is
-// chosen for grouped convolutions with few input channels per group (depthwise:
-// C/groups == 1), where an im2col GEMM degenerates into many tiny products and
-// copies every input R*S times; dense convolutions are left to the routes after it.
-constexpr int64_t kAutoMaxCg = 16;
-std::string auto_declines(const ConvParams& p, Pass, DType) {
-  if (p.groups > 1 && p.Cg() <= kAutoMaxCg) return "";
-  return "auto uses direct only for grouped convolutions with C/groups <= " + std::to_string(kAutoMaxCg) +
-         " (here groups=" + std::to_string(p.groups) + ", C/groups=" + std::to_string(p.Cg()) + ")";
+// The auto rule: a small table measured against the im2col route (medians of
+// interleaved runs, one thread, float32, AVX-512, batch 1 and 8; the layers of
+// benchmarks/suites.json and a sweep of grouped 3x3 layers with C/groups 2..16 at
+// 14x14, 28x28, 56x56). What decides is how far im2col's GEMM degenerates: its
+// reduction length is C/groups*R*S and it copies every input R*S times.
+//   - depthwise (C/groups == 1): direct wins every pass by 3-40x;
+//   - grouped: direct wins while C/groups is small; the break-even C/groups per pass
+//     (direct/im2col time ratio near 1) is about 8 for fwd on planes up to 32x32
+//     (4 above), for bwd_data 16 on planes up to 32x32 (0.7x at 14x14, 0.86x at
+//     28x28; 8 above: 1.3x at 56x56), and for bwd_weight 8 on planes of 28x28 or
+//     more (4 below: at 14x14, C/groups 8 direct took 1.2x im2col's time);
+//   - dense (groups == 1): im2col, except a reduction of at most 32 spread over
+//     several taps (the stems of VGG and wav2vec 2.0: C = 1..3), where im2col's
+//     copy dominates: direct for bwd_weight (0.7-0.8x im2col) and for fwd at unit
+//     column stride or a reduction of at most 16 (direct splits strided inputs
+//     first; MobileNet's stride-2 stem took 1.4x at batch 1). bwd_data stays with
+//     im2col for dense layers (direct took 1.7-2.4x on every stem).
+struct AutoLimit {
+  int64_t grouped_cg;  // largest C/groups of a grouped convolution auto runs here
+  const char* why;
+};
+AutoLimit grouped_limit(const ConvParams& p, Pass pass) {
+  const int64_t PQ = p.P() * p.Q();
+  switch (pass) {
+    case Pass::Forward:
+      return PQ <= 1024 ? AutoLimit{8, "output planes up to 32x32"} : AutoLimit{4, "output planes above 32x32"};
+    case Pass::BackwardInput:
+      return PQ <= 1024 ? AutoLimit{16, "output planes up to 32x32"} : AutoLimit{8, "output planes above 32x32"};
+    default: return PQ >= 784 ? AutoLimit{8, "output planes of 28x28 or more"} : AutoLimit{4, "output planes below 28x28"};
+  }
+}
+constexpr int64_t kDenseMaxReduction = 32, kDenseStridedMaxReduction = 16;
+std::string auto_declines(const ConvParams& p, Pass pass, DType) {
+  const int64_t Cg = p.Cg(), taps = p.R * p.S, red = Cg * taps;
+  const std::string here = " (here groups=" + std::to_string(p.groups) + ", C/groups=" + std::to_string(Cg) +
+                           ", R*S=" + std::to_string(taps) + ", P*Q=" + std::to_string(p.P() * p.Q()) + ")";
+  if (p.groups > 1) {
+    if (Cg == 1) return "";
+    const AutoLimit lim = grouped_limit(p, pass);
+    if (Cg <= lim.grouped_cg) return "";
+    return std::string("auto uses direct for ") + pass_name(pass) + " of grouped convolutions only with C/groups <= " +
+           std::to_string(lim.grouped_cg) + " at " + lim.why + here;
+  }
+  if (pass != Pass::BackwardInput && taps > 1 && red <= kDenseMaxReduction &&
+      (pass == Pass::BackwardWeight || p.stride_w == 1 || red <= kDenseStridedMaxReduction))
+    return "";
+  if (pass == Pass::BackwardInput)
+    return "auto uses direct for bwd_data only of grouped convolutions" + here;
+  return std::string("auto uses direct for ") + pass_name(pass) +
+         " of dense convolutions only with C*R*S <= " + std::to_string(kDenseMaxReduction) +
+         (pass == Pass::Forward ? " (<= " + std::to_string(kDenseStridedMaxReduction) + " at column stride > 1)" : "") +
+         " over R*S > 1 taps" + here;
 }
 
 }  // namespace

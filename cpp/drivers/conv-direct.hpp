@@ -14,4 +14,18 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
 template <typename T>
 void backward_weight(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);
 
+// Backward-weight by the plane-dots kernel (drivers/direct-depthwise-weight.cpp),
+// for the convolutions plane_dots_fits accepts (depthwise, small multiplier).
+bool plane_dots_fits(const ConvParams& p);
+template <typename T>
+void backward_weight_planes(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);
+
+// Forward and backward-input by the plane-rows kernel
+// (drivers/direct-depthwise-rows.cpp), for depthwise convolutions with multiplier 1.
+bool plane_rows_fits(const ConvParams& p);
+template <typename T>
+void forward_planes(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
+template <typename T>
+void backward_input_planes(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx);
+
 }  // namespace convbp::direct

@@ -12,37 +12,46 @@ SplitGeom split_geom(const ConvParams& p) {
   g.pitch = (p.W + p.stride_w - 1) / p.stride_w;
   g.phase = p.H * g.pitch;
   g.plane = p.stride_w * g.phase;
+  g.in_plane = p.H * p.W;
+  if (!g.copy) return g;
+  for (int64_t f = 0; f < p.stride_w && f < p.W; ++f) {
+    const int64_t cols = phase_count(p.W, p.stride_w, f);
+    for (int64_t h = 0; h < p.H; ++h)
+      g.runs.push_back(CopyRun{f * g.phase + h * g.pitch, h * p.W + f, int32_t(cols), int32_t(p.stride_w)});
+  }
   return g;
 }
 
-namespace {
-
-// Stride as a template argument where it is small, so the compiler can vectorize.
-template <int64_t kStride, typename T>
-void split_row(const T* x, int64_t stride, int64_t cols, T* out) {
-  const int64_t st = kStride > 0 ? kStride : stride;
-  for (int64_t i = 0; i < cols; ++i) out[i] = x[i * st];
+template <typename T>
+void split_planes(const KernelTable& kt, const SplitGeom& g, const T* x, int64_t count, T* out) {
+  const auto copy = kt.move<T>().copy_runs;
+  for (int64_t z = 0; z < count; ++z) copy(g.runs.data(), int64_t(g.runs.size()), x + z * g.in_plane, out + z * g.plane);
 }
-
-}  // namespace
 
 template <typename T>
-void split_planes(const ConvParams& p, const SplitGeom& g, const T* x, int64_t count, T* out) {
-  const int64_t H = p.H, W = p.W, sw = p.stride_w;
-  for (int64_t z = 0; z < count; ++z)
-    for (int64_t f = 0; f < sw && f < W; ++f) {
-      const int64_t cols = phase_count(W, sw, f);
-      for (int64_t h = 0; h < H; ++h) {
-        const T* xr = x + (z * H + h) * W + f;
-        T* orow = out + z * g.plane + f * g.phase + h * g.pitch;
-        if (sw == 2) split_row<2>(xr, sw, cols, orow);
-        else split_row<0>(xr, sw, cols, orow);
-      }
+void merge_phases(const T* src, int64_t phase_stride, int64_t sw, int64_t cols, T* out) {
+  if (sw == 2) {  // the common stride: a loop the compiler vectorizes (unpack pairs)
+    const T* __restrict s0 = src;
+    const T* __restrict s1 = src + phase_stride;
+    T* __restrict d = out;
+    const int64_t pairs = cols / 2;
+    for (int64_t j = 0; j < pairs; ++j) {
+      d[2 * j] = s0[j];
+      d[2 * j + 1] = s1[j];
     }
+    if (cols % 2) d[cols - 1] = s0[pairs];
+    return;
+  }
+  for (int64_t f = 0; f < sw && f < cols; ++f) {
+    const int64_t count = phase_count(cols, sw, f);
+    for (int64_t j = 0; j < count; ++j) out[j * sw + f] = src[f * phase_stride + j];
+  }
 }
 
-template void split_planes(const ConvParams&, const SplitGeom&, const float*, int64_t, float*);
-template void split_planes(const ConvParams&, const SplitGeom&, const double*, int64_t, double*);
+template void merge_phases(const float*, int64_t, int64_t, int64_t, float*);
+template void merge_phases(const double*, int64_t, int64_t, int64_t, double*);
+template void split_planes(const KernelTable&, const SplitGeom&, const float*, int64_t, float*);
+template void split_planes(const KernelTable&, const SplitGeom&, const double*, int64_t, double*);
 
 std::vector<ColTap> forward_col_taps(const ConvParams& p, int64_t phase_stride) {
   std::vector<ColTap> taps(static_cast<size_t>(p.S));

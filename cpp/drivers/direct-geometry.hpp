@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "convbp/params.hpp"
+#include "dispatch/kernel-table.hpp"
 
 namespace convbp::direct {
 
@@ -26,12 +27,20 @@ struct SplitGeom {
   int64_t pitch = 0;  // elements per row (W, or ceil(W / sw))
   int64_t phase = 0;  // elements per phase (H * pitch)
   int64_t plane = 0;  // elements per plane (sw * phase)
+  int64_t in_plane = 0;        // elements per plane of x (H * W)
+  std::vector<CopyRun> runs;   // one plane's copy plan: a strided run per (phase, row)
 };
 SplitGeom split_geom(const ConvParams& p);
-// Copies `count` consecutive NCHW planes starting at x into `out` (g.plane each).
-// Columns past a phase's own width are left unwritten: no tap ever reads them.
+// Copies `count` consecutive NCHW planes starting at x into `out` (g.plane each)
+// with the ISA's copy_runs kernel (stride-2 runs load vector pairs and keep the
+// even lanes). Columns past a phase's own width are left unwritten: no tap reads them.
 template <typename T>
-void split_planes(const ConvParams& p, const SplitGeom& g, const T* x, int64_t count, T* out);
+void split_planes(const KernelTable& kt, const SplitGeom& g, const T* x, int64_t count, T* out);
+
+// The inverse for one row of `cols` columns: out[j*sw + f] = src[f*phase_stride + j]
+// for every column j*sw + f < cols (phase f holds the columns f, f + sw, ...).
+template <typename T>
+void merge_phases(const T* src, int64_t phase_stride, int64_t sw, int64_t cols, T* out);
 
 // Tap s of a forward-form row (forward, backward-weight): output columns q in
 // [lo, hi) read the input at column offset `offset` from the row's start in a

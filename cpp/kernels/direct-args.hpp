@@ -1,5 +1,5 @@
-// The two micro-kernel contracts of the direct route (cpp/drivers/conv-direct.cpp).
-// Both work on rows of outputs with a list of "taps": a tap is one (input row,
+// The micro-kernel contracts of the direct route (cpp/drivers/conv-direct.cpp).
+// All work on rows of outputs with a list of "taps": a tap is one (input row,
 // weight) pair whose input row is read contiguously, so every stride, dilation,
 // padding and group count reduces, in the driver, to a list of taps with pointer
 // offsets and valid column ranges (index arithmetic, never inserted zeros):
@@ -32,6 +32,32 @@
 //   (doubles) in a way fixed per ISA, so the driver's lane sum in fixed order is
 //   deterministic. float32 partials are kept in float32 vectors for at most
 //   max(kDotFlush, rows * ceil(n / vector width)) terms per lane, then added in float64.
+//
+// plane dots (backward-weight when every group has one input channel, depthwise:
+// Diba eq. 15 with one x plane per dw plane, so no loaded vector is shared between
+// weights and a tile is instead every tap of one channel):
+//
+//   for c < channels, t < ntaps, with X = src + c*src_c + off[t], D = dy + c*dy_c:
+//     out[c*out_c + t] = (accumulate ? out[c*out_c + t] : 0)
+//         + sum_{z < planes, rlo[t] <= r < rhi[t], lo[t] <= j < hi[t]}
+//             D[z*dy_p + r*dy_row + j] * X[z*src_p + r*src_row + j]
+//
+//   X is read only at the (z, r, j) of the sum, so off[t] may be negative where
+//   padding makes a tap start before its row. Partial sums are vectors
+//   (of T) whose lanes are added in a fixed order per ISA: deterministic for any channel
+//   split. A tap with an empty range gives 0.
+//
+// plane rows (forward and backward-input when each output plane reads one input
+// plane with its own weights, depthwise; Zhang et al. ICML 2018 with the weights of
+// one channel held in registers):
+//
+//   for c < channels, i < m, j < n, with X = src + c*src_c, W = w + c*w_c:
+//     out[c*out_c + i*out_row + j] = (bias ? bias[c*bias_c] : 0)
+//         + sum_{t < ntaps, rlo[t] <= i < rhi[t], lo[t] <= j < hi[t]} W[widx[t]] * X[off[t] + i*src_row + j]
+//
+//   summed in tap order. X is read only at the (i, j) of the sum (off[t] may be
+//   negative where padding makes a tap start before the plane); every out element
+//   of the m x n block is written, those no tap reaches with the bias.
 #pragma once
 
 #include <cstdint>
@@ -68,6 +94,42 @@ struct DirectDotsArgs {
   const T* dy = nullptr;
   int64_t dy_i = 0, dy_row = 0;
   double* const* acc = nullptr;
+};
+
+template <typename T>
+struct DirectPlaneRowsArgs {
+  int64_t channels = 0, src_c = 0, w_c = 0, out_c = 0, bias_c = 0;
+  int64_t m = 0, n = 0, ntaps = 0;
+  const T* src = nullptr;
+  const int64_t* off = nullptr;
+  int64_t src_row = 0;
+  const int64_t* lo = nullptr;
+  const int64_t* hi = nullptr;
+  const int64_t* rlo = nullptr;
+  const int64_t* rhi = nullptr;
+  const T* w = nullptr;
+  const int64_t* widx = nullptr;
+  const T* bias = nullptr;
+  T* out = nullptr;
+  int64_t out_row = 0;
+};
+
+template <typename T>
+struct DirectPlaneDotsArgs {
+  int64_t channels = 0, src_c = 0, dy_c = 0, out_c = 0;
+  int64_t planes = 1, src_p = 0, dy_p = 0;
+  int64_t n = 0, ntaps = 0;
+  const T* src = nullptr;
+  const int64_t* off = nullptr;
+  int64_t src_row = 0;
+  const int64_t* lo = nullptr;
+  const int64_t* hi = nullptr;
+  const int64_t* rlo = nullptr;
+  const int64_t* rhi = nullptr;
+  const T* dy = nullptr;
+  int64_t dy_row = 0;
+  T* out = nullptr;
+  bool accumulate = false;
 };
 
 }  // namespace convbp

@@ -68,6 +68,12 @@ struct CopyRun {
   /* <t>-direct-dots-<isa>.cpp: backward-weight dot products of rows of taps. */                    \
   void f32_direct_dots(const DirectDotsArgs<float>& a);                                             \
   void f64_direct_dots(const DirectDotsArgs<double>& a);                                            \
+  /* <t>-direct-plane-dots-<isa>.cpp: depthwise backward-weight, all taps of a channel. */           \
+  void f32_direct_plane_dots(const DirectPlaneDotsArgs<float>& a);                                  \
+  void f64_direct_plane_dots(const DirectPlaneDotsArgs<double>& a);                                 \
+  /* <t>-direct-plane-rows-<isa>.cpp: depthwise forward / backward-input, a channel's taps. */       \
+  void f32_direct_plane_rows(const DirectPlaneRowsArgs<float>& a);                                  \
+  void f64_direct_plane_rows(const DirectPlaneRowsArgs<double>& a);                                 \
   }
 
 CONVBP_DECLARE_ISA_KERNELS(generic)

@@ -36,6 +36,11 @@ struct VecF32x4 {
   static void add_to(double* acc, V v) {
     _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), _mm256_cvtps_pd(v)));
   }
+  // The lanes' sum in a fixed order (pairwise halves): deterministic.
+  static T sum(V v) {
+    const __m128 a = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    return _mm_cvtss_f32(_mm_add_ss(a, _mm_movehdup_ps(a)));
+  }
 };
 
 struct VecF64x2 {
@@ -59,6 +64,8 @@ struct VecF64x2 {
   }
   static bool none(M m) { return _mm_testz_si128(m, m); }
   static void add_to(double* acc, V v) { _mm_storeu_pd(acc, _mm_add_pd(_mm_loadu_pd(acc), v)); }
+  // The lanes' sum in a fixed order: deterministic.
+  static T sum(V v) { return _mm_cvtsd_f64(_mm_add_sd(v, _mm_unpackhi_pd(v, v))); }
 };
 
 struct VecF32 {
@@ -89,6 +96,8 @@ struct VecF32 {
     _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), lo));
     _mm256_storeu_pd(acc + 4, _mm256_add_pd(_mm256_loadu_pd(acc + 4), hi));
   }
+  // The lanes' sum in a fixed order (pairwise halves): deterministic.
+  static T sum(V v) { return VecF32x4::sum(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1))); }
 };
 
 struct VecF64 {
@@ -112,6 +121,8 @@ struct VecF64 {
   }
   static bool none(M m) { return _mm256_testz_si256(m, m); }
   static void add_to(double* acc, V v) { _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), v)); }
+  // The lanes' sum in a fixed order (pairwise halves): deterministic.
+  static T sum(V v) { return VecF64x2::sum(_mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1))); }
 };
 
 }  // namespace convbp::avx2

@@ -43,6 +43,12 @@ struct VecF32x8 {
   static void add_to(double* acc, V v) {
     _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), _mm512_cvtps_pd(v)));
   }
+  // The lanes' sum in a fixed order (pairwise halves): deterministic.
+  static T sum(V v) {
+    __m128 a = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    a = _mm_add_ps(a, _mm_movehl_ps(a, a));
+    return _mm_cvtss_f32(_mm_add_ss(a, _mm_movehdup_ps(a)));
+  }
 };
 
 struct VecF64x4 {
@@ -65,6 +71,11 @@ struct VecF64x4 {
   }
   static bool none(M m) { return m == 0; }
   static void add_to(double* acc, V v) { _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), v)); }
+  // The lanes' sum in a fixed order (pairwise halves): deterministic.
+  static T sum(V v) {
+    const __m128d a = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(a, _mm_unpackhi_pd(a, a)));
+  }
 };
 
 struct VecF32 {
@@ -94,6 +105,10 @@ struct VecF32 {
     _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), lo));
     _mm512_storeu_pd(acc + 8, _mm512_add_pd(_mm512_loadu_pd(acc + 8), hi));
   }
+  // The lanes' sum in a fixed order (pairwise halves): deterministic.
+  static T sum(V v) {
+    return VecF32x8::sum(_mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1)));
+  }
 };
 
 struct VecF64 {
@@ -116,6 +131,10 @@ struct VecF64 {
   }
   static bool none(M m) { return m == 0; }
   static void add_to(double* acc, V v) { _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), v)); }
+  // The lanes' sum in a fixed order (pairwise halves): deterministic.
+  static T sum(V v) {
+    return VecF64x4::sum(_mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1)));
+  }
 };
 
 }  // namespace convbp::avx512

@@ -44,6 +44,12 @@ struct VecGeneric {
   static void add_to(double* acc, V v) {
     for (int l = 0; l < L; ++l) acc[l] += double(v[l]);
   }
+  // The lanes' sum in a fixed order (pairwise halves): deterministic.
+  static T sum(V v) {
+    for (int w = L / 2; w > 0; w /= 2)
+      for (int l = 0; l < w; ++l) v[l] += v[l + w];
+    return v[0];
+  }
 };
 
 using VecF32 = VecGeneric<float, 4>;

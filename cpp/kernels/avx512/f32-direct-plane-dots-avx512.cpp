@@ -1,0 +1,12 @@
+// The direct route's "plane dots" micro-kernel (depthwise backward-weight) for float32 on AVX-512 (zmm).
+// Contract: kernels/direct-args.hpp; the tile code: kernels/direct-plane-dots.inl.
+#include "kernels/kernels.hpp"
+#include "kernels/avx512/vec-avx512.hpp"
+
+namespace convbp::avx512 {
+
+#include "kernels/direct-plane-dots.inl"
+
+void f32_direct_plane_dots(const DirectPlaneDotsArgs<float>& a) { direct_plane_dots<VecF32>(a); }
+
+}  // namespace convbp::avx512

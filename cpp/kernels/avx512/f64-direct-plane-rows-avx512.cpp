@@ -1,0 +1,12 @@
+// The direct route's "plane rows" micro-kernel (depthwise forward / backward-input) for float64 on AVX-512 (zmm).
+// Contract: kernels/direct-args.hpp; the tile code: kernels/direct-plane-rows.inl.
+#include "kernels/kernels.hpp"
+#include "kernels/avx512/vec-avx512.hpp"
+
+namespace convbp::avx512 {
+
+#include "kernels/direct-plane-rows.inl"
+
+void f64_direct_plane_rows(const DirectPlaneRowsArgs<double>& a) { direct_plane_rows<VecF64>(a); }
+
+}  // namespace convbp::avx512
