@@ -1,5 +1,5 @@
 // AVX2 + FMA vector traits for the ISA-free kernel templates (direct-rows.inl,
-// direct-dots.inl). Masks are integer vectors (all ones in enabled lanes);
+// direct-dots.inl, ...) and the AVX2 GEMM micro-kernel (gemm-ukernel-avx2.hpp). Masks are integer vectors (all ones in enabled lanes);
 // vmaskmov loads and stores touch only the enabled lanes.
 #pragma once
 
@@ -82,6 +82,7 @@ struct VecF32 {
   static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
   static void store(T* p, V v, M m) { _mm256_maskstore_ps(p, m, v); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
   // Lanes l with lo <= l < hi.
   static M lanes(int64_t lo, int64_t hi) {
     const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -114,6 +115,7 @@ struct VecF64 {
   static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
   static void store(T* p, V v, M m) { _mm256_maskstore_pd(p, m, v); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static V add(V a, V b) { return _mm256_add_pd(a, b); }
   static M lanes(int64_t lo, int64_t hi) {
     const __m256i iota = _mm256_setr_epi64x(0, 1, 2, 3);
     const __m256i a = _mm256_set1_epi64x(clamp_lane(lo, L) - 1), b = _mm256_set1_epi64x(clamp_lane(hi, L));
