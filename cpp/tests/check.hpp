@@ -5,7 +5,23 @@
 
 #include <cstdio>
 
+#include "dispatch/kernel-table.hpp"
+
 namespace convbp_test {
+
+// Calls f(isa, kernel_table_for(isa)) for every ISA this CPU and OS run, so each
+// kernel is tested on one machine whatever CONVBP_ISA says; says which it skips.
+template <typename F>
+void for_each_runnable_isa(F&& f) {
+  using convbp::Isa;
+  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+    if (static_cast<int>(isa) > static_cast<int>(convbp::detected_isa())) {
+      std::printf("skipping %s: this CPU/OS does not run it\n", convbp::isa_name(isa));
+      continue;
+    }
+    f(isa, convbp::kernel_table_for(isa));
+  }
+}
 
 inline int& failures() {
   static int n = 0;

@@ -87,12 +87,7 @@ void sweep(const GemmUkernel<T>& uk, const char* isa, const char* dt) {
 }  // namespace
 
 int main() {
-  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
-    if (static_cast<int>(isa) > static_cast<int>(detected_isa())) {
-      std::printf("skipping %s: this CPU/OS does not run it\n", isa_name(isa));
-      continue;
-    }
-    const KernelTable& kt = kernel_table_for(isa);
+  convbp_test::for_each_runnable_isa([&](Isa isa, const KernelTable& kt) {
     std::printf("%s: f32 %dx%d (narrow %dx%d), f64 %dx%d (narrow %dx%d)\n", isa_name(isa), kt.f32_gemm.mr,
                 kt.f32_gemm.nr, kt.f32_gemm_narrow.mr, kt.f32_gemm_narrow.nr, kt.f64_gemm.mr, kt.f64_gemm.nr,
                 kt.f64_gemm_narrow.mr, kt.f64_gemm_narrow.nr);
@@ -100,6 +95,6 @@ int main() {
     sweep<double>(kt.f64_gemm, isa_name(isa), "f64");
     if (kt.f32_gemm_narrow.run != kt.f32_gemm.run) sweep<float>(kt.f32_gemm_narrow, isa_name(isa), "f32 narrow");
     if (kt.f64_gemm_narrow.run != kt.f64_gemm.run) sweep<double>(kt.f64_gemm_narrow, isa_name(isa), "f64 narrow");
-  }
+  });
   return convbp_test::test_exit_code("test-gemm-ukernels");
 }

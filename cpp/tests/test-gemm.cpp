@@ -88,12 +88,7 @@ void sweep(const GemmUkernel<T>& uk, const char* what) {
 }  // namespace
 
 int main() {
-  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
-    if (static_cast<int>(isa) > static_cast<int>(detected_isa())) {
-      std::printf("skipping %s: this CPU/OS does not run it\n", isa_name(isa));
-      continue;
-    }
-    const KernelTable& kt = kernel_table_for(isa);
+  convbp_test::for_each_runnable_isa([&](Isa isa, const KernelTable& kt) {
     const GemmBlocking bf = gemm_blocking(kt.f32_gemm), bd = gemm_blocking(kt.f64_gemm);
     std::printf("%s: f32 blocks (mc, kc, nc)=(%ld, %ld, %ld), f64 (%ld, %ld, %ld)\n", isa_name(isa), long(bf.mc),
                 long(bf.kc), long(bf.nc), long(bd.mc), long(bd.kc), long(bd.nc));
@@ -103,7 +98,7 @@ int main() {
       sweep<float>(kt.f32_gemm_narrow, (std::string(isa_name(isa)) + " f32 narrow").c_str());
     if (kt.f64_gemm_narrow.run != kt.f64_gemm.run)
       sweep<double>(kt.f64_gemm_narrow, (std::string(isa_name(isa)) + " f64 narrow").c_str());
-  }
+  });
   // Bad arguments are rejected, not run.
   float x = 0;
   bool threw = false;

@@ -71,17 +71,12 @@ void transposes(const MoveKernels<T>& mk, const std::string& what) {
 }  // namespace
 
 int main() {
-  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
-    if (static_cast<int>(isa) > static_cast<int>(detected_isa())) {
-      std::printf("skipping %s: this CPU/OS does not run it\n", isa_name(isa));
-      continue;
-    }
-    const KernelTable& kt = kernel_table_for(isa);
+  convbp_test::for_each_runnable_isa([&](Isa isa, const KernelTable& kt) {
     const std::string name = isa_name(isa);
     runs<float>(kt.f32_move, name + " f32");
     runs<double>(kt.f64_move, name + " f64");
     transposes<float>(kt.f32_move, name + " f32");
     transposes<double>(kt.f64_move, name + " f64");
-  }
+  });
   return convbp_test::test_exit_code("test-move-kernels");
 }
