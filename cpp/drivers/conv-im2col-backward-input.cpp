@@ -191,7 +191,7 @@ void backward_input_pm(const ConvParams& p, const T* dy, const T* w, T* dx) {
 
 template <typename T>
 void backward_input(const ConvParams& p, const T* dy, const T* w, T* dx) {
-  if (choose_layout<T>(p.Cg() * p.R * p.S, p.N * p.P() * p.Q()) == Layout::PixelsMajor)
+  if (choose_layout<T>(p.Cg() * p.R * p.S, p.N * p.P() * p.Q(), p.Kg()) == Layout::PixelsMajor)
     backward_input_pm(p, dy, w, dx);
   else
     backward_input_cm(p, dy, w, dx);
