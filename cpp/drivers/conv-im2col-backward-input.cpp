@@ -131,7 +131,7 @@ void backward_input_pm(const ConvParams& p, const T* dy, const T* w, T* dx) {
   // Pixel tiles: the C tile (tm x Npad) in a quarter of L2. The packed dy^T tile
   // (tm x Kg) streams from L3 once per channel block, as the B block does; tiles
   // of 80 pixels (dy^T in L2 too) were 20% slower on resnet.l4.3x3s2.
-  const int64_t tm = std::clamp<int64_t>(G.l2 / 4 / (Npad * sz) / mr * mr, mr, 1024);
+  const int64_t tm = std::max<int64_t>(mr, std::min<int64_t>(G.l2 / 4 / (Npad * sz), 1024) / mr * mr);
 
   // W_g's columns (c0*R*S ..) as B panels: per (group, channel block, depth block).
   AlignedBuffer<T> wp(p.groups * ncb * nkb * Npad * kc);
