@@ -21,9 +21,18 @@ struct BwdItems {
   int64_t nimg, nch, cb, ncb;
   BwdItems(const ConvParams& p, int nt, int64_t cb_max) {
     const int64_t Cg = p.Cg();
-    nimg = p.groups >= nt ? 1 : std::min<int64_t>(p.N, cdiv(nt, p.groups));
-    nch = p.groups * nimg >= nt ? 1 : std::min<int64_t>(Cg, cdiv(nt, p.groups * nimg));
+    // Threads split the images, each streaming all of W_g, unless W_g is the
+    // larger operand (Kd > pixels: the 7x7 and 14x14 layers); then they split
+    // the channels, each reading its share of W_g and packing all of dy.
+    if (p.Cg() * p.R * p.S > p.N * p.P() * p.Q() && p.groups < nt) {
+      nch = std::min<int64_t>(Cg, cdiv(nt, p.groups));
+      nimg = p.groups * nch >= nt ? 1 : std::min<int64_t>(p.N, cdiv(nt, p.groups * nch));
+    } else {
+      nimg = p.groups >= nt ? 1 : std::min<int64_t>(p.N, cdiv(nt, p.groups));
+      nch = p.groups * nimg >= nt ? 1 : std::min<int64_t>(Cg, cdiv(nt, p.groups * nimg));
+    }
     cb = std::clamp<int64_t>(cb_max, 1, cdiv(Cg, nch));
+    cb = cdiv(Cg, round_up(cdiv(Cg, cb), nch));  // a multiple of nch blocks: equal parts
     ncb = cdiv(Cg, cb);
     nch = std::min(nch, ncb);
   }
