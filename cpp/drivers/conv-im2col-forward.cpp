@@ -36,10 +36,10 @@ void forward_cm(const ConvParams& p, const T* x, const T* w, const T* bias, T* y
   auto ws = scratch<T>(G.nt, 0, kc * tn, Mpad * tn);
   parallel_for(pt.items(p.groups), [&](int64_t item) {
     Scratch<T>& s = ws[omp_get_thread_num()];
-    const int64_t g = item / (pt.count * pt.row_parts), t = item / pt.row_parts % pt.count;
-    int64_t j0, n, m0, m;
+    int64_t g, t, r, j0, n, m0, m;
+    pt.item(item, g, t, r);
     pt.tile(t, j0, n);
-    pt.rows_of(item % pt.row_parts, Kg, mr, m0, m);
+    pt.rows_of(r, Kg, mr, m0, m);
     T* C = s.c.data();
     if (bias)
       for (int64_t i = 0; i < m; ++i) std::fill(C + i * tn, C + i * tn + n, bias[g * Kg + m0 + i]);
@@ -93,10 +93,10 @@ void forward_pm(const ConvParams& p, const T* x, const T* w, const T* bias, T* y
   auto ws = scratch<T>(G.nt, tm * kc, 0, tm * Npad);
   parallel_for(pt.items(p.groups), [&](int64_t item) {
     Scratch<T>& s = ws[omp_get_thread_num()];
-    const int64_t g = item / (pt.count * pt.row_parts), t = item / pt.row_parts % pt.count;
-    int64_t i0, m, n0, nch;
+    int64_t g, t, r, i0, m, n0, nch;
+    pt.item(item, g, t, r);
     pt.tile(t, i0, m);
-    pt.rows_of(item % pt.row_parts, Kg, nr, n0, nch);
+    pt.rows_of(r, Kg, nr, n0, nch);
     T* C = s.c.data();
     if (bias)
       for (int64_t i = 0; i < m; ++i) std::memcpy(C + i * Npad, bias + g * Kg + n0, size_t(nch) * sizeof(T));
