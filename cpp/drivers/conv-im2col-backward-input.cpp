@@ -1,14 +1,60 @@
 // The bwd_data pass of the im2col route: dx = col2im(W_g^T dy_g) (Xu, seed 002:
 // dL/dphi(I) = dL/dO_f F_f^T, then col2im scatter-adds it back onto x's grid),
-// in either layout (conv-im2col.hpp). Items are (group, block of input
-// channels, block of images): an item owns the dx planes of its channels and
-// images outright, so the scatter-adds never race and need no reduction.
+// in either layout (conv-im2col.hpp). Items are (group, block of images, part
+// of the input channels): an item owns the dx planes of its images and
+// channels outright, so the scatter-adds never race and need no reduction.
+// Inside an item, each tile of pixels has its dy packed once, for all depths,
+// and every channel block of the part is multiplied against that one packing
+// (packing dy per channel block instead cost 8-14% of the pass on the
+// 512-channel VGG/ResNet layers, where there were 5-20 channel blocks).
 #include "drivers/conv-im2col.hpp"
 
 namespace convbp {
 namespace im2col {
 
 namespace {
+
+// The parallel items of bwd_data: images in `nimg` blocks and, only when
+// groups * nimg leaves threads idle (small batches), channel blocks in `nch`
+// parts. Channel blocks hold `cb` channels (at most cb_max).
+struct BwdItems {
+  int64_t nimg, nch, cb, ncb;
+  BwdItems(const ConvParams& p, int nt, int64_t cb_max) {
+    const int64_t Cg = p.Cg();
+    // Threads split the images, each streaming all of W_g, unless W_g is the
+    // larger operand (Kd > pixels: the 7x7 and 14x14 layers); then they split
+    // the channels, each reading its share of W_g and packing all of dy.
+    if (p.Cg() * p.R * p.S > p.N * p.P() * p.Q() && p.groups < nt) {
+      nch = std::min<int64_t>(Cg, cdiv(nt, p.groups));
+      nimg = p.groups * nch >= nt ? 1 : std::min<int64_t>(p.N, cdiv(nt, p.groups * nch));
+    } else {
+      nimg = p.groups >= nt ? 1 : std::min<int64_t>(p.N, cdiv(nt, p.groups));
+      nch = p.groups * nimg >= nt ? 1 : std::min<int64_t>(Cg, cdiv(nt, p.groups * nimg));
+    }
+    cb = std::clamp<int64_t>(cb_max, 1, cdiv(Cg, nch));
+    cb = cdiv(Cg, round_up(cdiv(Cg, cb), nch));  // a multiple of nch blocks: equal parts
+    ncb = cdiv(Cg, cb);
+    nch = std::min(nch, ncb);
+  }
+  int64_t count(const ConvParams& p) const { return p.groups * nimg * nch; }
+  // Item i: group g, images [n0, n1), channel blocks [b0, b1).
+  void get(const ConvParams& p, int64_t i, int64_t& g, int64_t& n0, int64_t& n1, int64_t& b0, int64_t& b1) const {
+    g = i / (nimg * nch);
+    const int64_t part = i / nch % nimg, cp = i % nch;
+    n0 = p.N * part / nimg;
+    n1 = p.N * (part + 1) / nimg;
+    b0 = ncb * cp / nch;
+    b1 = ncb * (cp + 1) / nch;
+  }
+};
+
+// col2im adds into dx: the item's planes start from zero (padding-only pixels stay 0).
+template <typename T>
+void zero_planes(const ConvParams& p, int64_t g, int64_t n0, int64_t n1, int64_t c0, int64_t c1, T* dx) {
+  const int64_t HW = p.H * p.W;
+  for (int64_t n = n0; n < n1; ++n)
+    std::fill(dx + (n * p.C + g * p.Cg() + c0) * HW, dx + (n * p.C + g * p.Cg() + c1) * HW, T(0));
+}
 
 // Channels-major: dphi = W_g^T dy_g, tile by tile of pixels, then col2im.
 template <typename T>
@@ -17,19 +63,14 @@ void backward_input_cm(const ConvParams& p, const T* dy, const T* w, T* dx) {
   const MoveKernels<T>& mv = kernel_table().move<T>();
   const int mr = G.uk.mr, nr = G.uk.nr;
   const int64_t Kg = p.Kg(), Cg = p.Cg(), RS = p.R * p.S, Kd = Cg * RS, PQ = p.P() * p.Q(), HW = p.H * p.W;
-  const int64_t kc = std::min(G.bl.kc, Kg), nkb = cdiv(Kg, kc);
+  const int64_t kc = std::min(G.bl.kc, Kg), nkb = cdiv(Kg, kc), sz = sizeof(T);
   const bool pointwise = is_pointwise(p);
-  const int64_t tn = std::min(G.bl.nc, round_up(PQ * p.N, nr));
-  // Channel blocks: the dphi tile (cb*R*S x tn) in half of L2; a multiple of the
-  // thread count when there are several, and at least one per thread if possible.
-  int64_t ncb = cdiv(Cg, std::max<int64_t>(1, G.l2 / 2 / (RS * tn * int64_t(sizeof(T)))));
-  if (ncb > 1) ncb = round_up(ncb, G.nt);
-  if (p.groups * ncb < G.nt) ncb = cdiv(G.nt, p.groups);
-  ncb = std::min(ncb, Cg);
-  const int64_t cb = cdiv(Cg, ncb);
-  ncb = cdiv(Cg, cb);
-  const int64_t nimg = p.groups * ncb >= G.nt ? 1 : std::min<int64_t>(p.N, cdiv(G.nt, p.groups * ncb));
-  const int64_t Mpad = round_up(cb * RS, mr);
+  // Pixel tiles: the packed dy tile (Kg x tn, every depth block) in half of L2.
+  const int64_t tn = std::clamp<int64_t>(G.l2 / 2 / (Kg * sz) / nr * nr, nr,
+                                         std::min(G.bl.nc, round_up(PQ * p.N, nr)));
+  // Channel blocks: the dphi tile (cb*R*S x tn) in a quarter of L2.
+  const BwdItems it(p, G.nt, std::max<int64_t>(1, G.l2 / 4 / (RS * tn * sz)));
+  const int64_t cb = it.cb, ncb = it.ncb, Mpad = round_up(cb * RS, mr);
 
   // W_g^T as A panels: per (group, channel block, depth block).
   AlignedBuffer<T> wp(p.groups * ncb * nkb * Mpad * kc);
@@ -39,15 +80,14 @@ void backward_input_cm(const ConvParams& p, const T* dy, const T* w, T* dx) {
     pack_a(mr, true, w + (g * Kg + pc) * Kd + c0 * RS, Kd, rows, std::min(kc, Kg - pc), wp.data() + i * Mpad * kc);
   });
 
-  auto ws = scratch<T>(G.nt, 0, kc * round_up(tn, nr), Mpad * tn);
-  parallel_for(p.groups * ncb * nimg, [&](int64_t item) {
+  // b: the packed dy tile, depth block d at d*kc*tn; c: the dphi tile.
+  auto ws = scratch<T>(G.nt, 0, Kg * tn, Mpad * tn);
+  parallel_for(it.count(p), [&](int64_t item) {
     Scratch<T>& s = ws[omp_get_thread_num()];
-    const int64_t g = item / (ncb * nimg), cbi = item / nimg % ncb, part = item % nimg;
-    const int64_t c0 = cbi * cb, c1 = std::min(Cg, c0 + cb), rows = (c1 - c0) * RS;
-    const int64_t n0 = p.N * part / nimg, n1 = p.N * (part + 1) / nimg;
-    if (!pointwise)  // col2im adds into dx: start from zero (padding-only pixels stay 0)
-      for (int64_t n = n0; n < n1; ++n)
-        std::fill(dx + (n * p.C + g * Cg + c0) * HW, dx + (n * p.C + g * Cg + c1) * HW, T(0));
+    int64_t g, n0, n1, b0, b1;
+    it.get(p, item, g, n0, n1, b0, b1);
+    const int64_t c0 = b0 * cb, c1 = std::min(Cg, b1 * cb);
+    if (!pointwise) zero_planes(p, g, n0, n1, c0, c1, dx);
     T* C = s.c.data();
     for (int64_t j0 = n0 * PQ; j0 < n1 * PQ; j0 += tn) {
       const int64_t n = std::min(tn, n1 * PQ - j0);
@@ -59,46 +99,48 @@ void backward_input_cm(const ConvParams& p, const T* dy, const T* w, T* dx) {
           planned_kc = k;
         }
         for (int64_t pl = 0; pl < k; ++pl)
-          mv.copy_runs(s.plan.group(0), s.plan.size(0), dy + (g * Kg + pc + pl) * PQ, s.b.data() + pl * nr);
-        macro_kernel(G.uk, rows, n, k, wp.data() + ((g * ncb + cbi) * nkb + b) * Mpad * kc, s.b.data(), C, tn,
-                     b > 0);
+          mv.copy_runs(s.plan.group(0), s.plan.size(0), dy + (g * Kg + pc + pl) * PQ, s.b.data() + pc * tn + pl * nr);
       }
-      if (pointwise) {  // phi is x itself: dphi is dx, each element written once
-        plan_scatter(j0, n, PQ, p.C * HW, s.plan2);
-        for (int64_t i = 0; i < rows; ++i)
-          mv.copy_runs(s.plan2.group(0), s.plan2.size(0), C + i * tn, dx + (g * Cg + c0 + i) * HW);
-      } else {
-        plan_col2im(p, j0, n, s.plan2);
-        for (int64_t i = 0; i < rows; ++i)
-          mv.add_runs(s.plan2.group(i % RS), s.plan2.size(i % RS), C + i * tn, dx + (g * Cg + c0 + i / RS) * HW);
+      if (pointwise) plan_scatter(j0, n, PQ, p.C * HW, s.plan2);
+      else plan_col2im(p, j0, n, s.plan2);
+      for (int64_t cbi = b0; cbi < b1; ++cbi) {
+        const int64_t cc = cbi * cb, rows = (std::min(Cg, cc + cb) - cc) * RS;
+        for (int64_t b = 0; b < nkb; ++b) {
+          const int64_t pc = b * kc, k = std::min(kc, Kg - pc);
+          macro_kernel(G.uk, rows, n, k, wp.data() + ((g * ncb + cbi) * nkb + b) * Mpad * kc, s.b.data() + pc * tn,
+                       C, tn, b > 0);
+        }
+        if (pointwise) {  // phi is x itself: dphi is dx, each element written once
+          for (int64_t i = 0; i < rows; ++i)
+            mv.copy_runs(s.plan2.group(0), s.plan2.size(0), C + i * tn, dx + (g * Cg + cc + i) * HW);
+        } else {
+          for (int64_t i = 0; i < rows; ++i)
+            mv.add_runs(s.plan2.group(i % RS), s.plan2.size(i % RS), C + i * tn, dx + (g * Cg + cc + i / RS) * HW);
+        }
       }
     }
   });
 }
 
 // Pixels-major: dphi^T = dy_g^T W_g, tile by tile of pixels: A = dy^T panels of
-// MR pixels (per tile), B = W_g's columns of the channel block (packed once);
-// the C tile (pixels x (c, r, s)) is transposed, then col2im as above.
+// MR pixels (per tile, every depth block), B = W_g's columns of each channel
+// block (packed once); the C tile (pixels x (c, r, s)) is transposed, then
+// col2im as above.
 template <typename T>
 void backward_input_pm(const ConvParams& p, const T* dy, const T* w, T* dx) {
   const int64_t Kg = p.Kg(), Cg = p.Cg(), RS = p.R * p.S, Kd = Cg * RS, PQ = p.P() * p.Q(), HW = p.H * p.W;
   const Gemm<T> G(Kd);
   const MoveKernels<T>& mv = kernel_table().move<T>();
   const int mr = G.uk.mr, nr = G.uk.nr;
-  const int64_t kc = std::min(G.bl.kc, Kg), nkb = cdiv(Kg, kc);
+  const int64_t kc = std::min(G.bl.kc, Kg), nkb = cdiv(Kg, kc), sz = sizeof(T);
   const bool pointwise = is_pointwise(p);
-  // Channel blocks: the B block (kc x cb*R*S) within nc; a multiple of the
-  // thread count when there are several, and at least one per thread if possible.
-  int64_t ncb = cdiv(Cg, std::max<int64_t>(1, G.bl.nc / RS));
-  if (ncb > 1) ncb = round_up(ncb, G.nt);
-  if (p.groups * ncb < G.nt) ncb = cdiv(G.nt, p.groups);
-  ncb = std::min(ncb, Cg);
-  const int64_t cb = cdiv(Cg, ncb);
-  ncb = cdiv(Cg, cb);
-  const int64_t nimg = p.groups * ncb >= G.nt ? 1 : std::min<int64_t>(p.N, cdiv(G.nt, p.groups * ncb));
-  const int64_t Npad = round_up(cb * RS, nr);
-  // Pixel tiles: the C tile (tm x Npad) in a quarter of L2.
-  const int64_t tm = std::clamp<int64_t>(G.l2 / 4 / (Npad * int64_t(sizeof(T))) / mr * mr, mr, 1024);
+  // Channel blocks: the B block (kc x cb*R*S) within nc.
+  const BwdItems it(p, G.nt, std::max<int64_t>(1, G.bl.nc / RS));
+  const int64_t cb = it.cb, ncb = it.ncb, Npad = round_up(cb * RS, nr);
+  // Pixel tiles: the C tile (tm x Npad) in a quarter of L2. The packed dy^T tile
+  // (tm x Kg) streams from L3 once per channel block, as the B block does; tiles
+  // of 80 pixels (dy^T in L2 too) were 20% slower on resnet.l4.3x3s2.
+  const int64_t tm = std::max<int64_t>(mr, std::min<int64_t>(G.l2 / 4 / (Npad * sz), 1024) / mr * mr);
 
   // W_g's columns (c0*R*S ..) as B panels: per (group, channel block, depth block).
   AlignedBuffer<T> wp(p.groups * ncb * nkb * Npad * kc);
@@ -108,16 +150,15 @@ void backward_input_pm(const ConvParams& p, const T* dy, const T* w, T* dx) {
     pack_b(nr, false, w + (g * Kg + pc) * Kd + c0 * RS, Kd, std::min(kc, Kg - pc), cols, wp.data() + i * Npad * kc);
   });
 
-  // a: dy^T panels; b: the transposed C tile (rows (c, r, s) x tm); c: the C tile.
-  auto ws = scratch<T>(G.nt, round_up(tm, mr) * kc, pointwise ? 0 : cb * RS * tm, tm * Npad);
-  parallel_for(p.groups * ncb * nimg, [&](int64_t item) {
+  // a: dy^T panels, depth block d at d*kc*tm; b: the transposed C tile (rows
+  // (c, r, s) x tm); c: the C tile.
+  auto ws = scratch<T>(G.nt, tm * Kg, pointwise ? 0 : cb * RS * tm, tm * Npad);
+  parallel_for(it.count(p), [&](int64_t item) {
     Scratch<T>& s = ws[omp_get_thread_num()];
-    const int64_t g = item / (ncb * nimg), cbi = item / nimg % ncb, part = item % nimg;
-    const int64_t c0 = cbi * cb, c1 = std::min(Cg, c0 + cb), rows = (c1 - c0) * RS;
-    const int64_t n0 = p.N * part / nimg, n1 = p.N * (part + 1) / nimg;
-    if (!pointwise)  // col2im adds into dx: start from zero (padding-only pixels stay 0)
-      for (int64_t n = n0; n < n1; ++n)
-        std::fill(dx + (n * p.C + g * Cg + c0) * HW, dx + (n * p.C + g * Cg + c1) * HW, T(0));
+    int64_t g, n0, n1, b0, b1;
+    it.get(p, item, g, n0, n1, b0, b1);
+    const int64_t c0 = b0 * cb, c1 = std::min(Cg, b1 * cb);
+    if (!pointwise) zero_planes(p, g, n0, n1, c0, c1, dx);
     T* C = s.c.data();
     for (int64_t j0 = n0 * PQ; j0 < n1 * PQ; j0 += tm) {
       const int64_t m = std::min(tm, n1 * PQ - j0);
@@ -129,22 +170,28 @@ void backward_input_pm(const ConvParams& p, const T* dy, const T* w, T* dx) {
           planned_kc = k;
         }
         for (int64_t pl = 0; pl < k; ++pl)
-          mv.copy_runs(s.plan.group(0), s.plan.size(0), dy + (g * Kg + pc + pl) * PQ, s.a.data() + pl * mr);
-        macro_kernel(G.uk, m, rows, k, s.a.data(), wp.data() + ((g * ncb + cbi) * nkb + b) * Npad * kc, C, Npad,
-                     b > 0);
+          mv.copy_runs(s.plan.group(0), s.plan.size(0), dy + (g * Kg + pc + pl) * PQ, s.a.data() + pc * tm + pl * mr);
       }
-      if (pointwise) {  // phi is x itself: each image's run of pixels transposes into dx
-        plan_scatter(j0, m, PQ, p.C * HW, s.plan2);
-        for (int64_t r = 0; r < s.plan2.size(0); ++r) {
-          const CopyRun& run = s.plan2.group(0)[r];
-          mv.transpose(C + run.src * Npad, Npad, run.len, rows, dx + (g * Cg + c0) * HW + run.dst, HW);
+      if (pointwise) plan_scatter(j0, m, PQ, p.C * HW, s.plan2);
+      else plan_col2im(p, j0, m, s.plan2);
+      for (int64_t cbi = b0; cbi < b1; ++cbi) {
+        const int64_t cc = cbi * cb, rows = (std::min(Cg, cc + cb) - cc) * RS;
+        for (int64_t b = 0; b < nkb; ++b) {
+          const int64_t pc = b * kc, k = std::min(kc, Kg - pc);
+          macro_kernel(G.uk, m, rows, k, s.a.data() + pc * tm, wp.data() + ((g * ncb + cbi) * nkb + b) * Npad * kc, C,
+                       Npad, b > 0);
         }
-      } else {
-        T* dphi = s.b.data();
-        mv.transpose(C, Npad, m, rows, dphi, tm);
-        plan_col2im(p, j0, m, s.plan2);
-        for (int64_t i = 0; i < rows; ++i)
-          mv.add_runs(s.plan2.group(i % RS), s.plan2.size(i % RS), dphi + i * tm, dx + (g * Cg + c0 + i / RS) * HW);
+        if (pointwise) {  // phi is x itself: each image's run of pixels transposes into dx
+          for (int64_t r = 0; r < s.plan2.size(0); ++r) {
+            const CopyRun& run = s.plan2.group(0)[r];
+            mv.transpose(C + run.src * Npad, Npad, run.len, rows, dx + (g * Cg + cc) * HW + run.dst, HW);
+          }
+        } else {
+          T* dphi = s.b.data();
+          mv.transpose(C, Npad, m, rows, dphi, tm);
+          for (int64_t i = 0; i < rows; ++i)
+            mv.add_runs(s.plan2.group(i % RS), s.plan2.size(i % RS), dphi + i * tm, dx + (g * Cg + cc + i / RS) * HW);
+        }
       }
     }
   });
@@ -154,7 +201,7 @@ void backward_input_pm(const ConvParams& p, const T* dy, const T* w, T* dx) {
 
 template <typename T>
 void backward_input(const ConvParams& p, const T* dy, const T* w, T* dx) {
-  if (choose_layout<T>(p.Cg() * p.R * p.S, p.N * p.P() * p.Q()) == Layout::PixelsMajor)
+  if (choose_layout<T>(p.Cg() * p.R * p.S, p.N * p.P() * p.Q(), p.Kg()) == Layout::PixelsMajor)
     backward_input_pm(p, dy, w, dx);
   else
     backward_input_cm(p, dy, w, dx);

@@ -5,11 +5,18 @@
 namespace convbp {
 namespace im2col {
 
-// dW_g = dy_g phi(x)^T, the depth running over the batch's pixels: items are
-// (group, row block, column block of dW, part of the pixels). Part 0 sums into
-// dw, part i > 0 into partial buffer i - 1; the parts are added in order after.
-// Both operands are pixel-contiguous, so each panel is gathered into plain rows
-// (dy rows; phi rows through the im2col plan) and transposed into panel layout.
+// dW_g = dy_g phi(x)^T, the depth running over the batch's pixels, in the
+// Goto order: per block of kc pixels, the dy block of all Kg output channels
+// (A) is packed once, then each column block of dW gets its phi(x)^T block (B)
+// packed once and multiplied by all of A. Items are (group, set of column
+// blocks, part of the pixels): the column sets split dW between threads
+// (each thread packs its own copy of A, 1/Kd of its work per element), and
+// parts split the pixels only when the groups and column blocks leave threads
+// idle; part 0 sums into dw, part i > 0 into partial buffer i - 1, added in
+// order after. Both operands are pixel-contiguous, so each panel is gathered
+// into plain rows (dy rows; phi rows through the im2col plan) and transposed
+// into panel layout. (Items used to be single dW blocks of 272 x 240, which
+// packed dy again for every column block: 20 times on a 512->512 3x3 layer.)
 template <typename T>
 void backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) {
   const Gemm<T> G(p.Cg() * p.R * p.S);
@@ -19,53 +26,55 @@ void backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) {
   const int64_t kc = std::min(G.bl.kc, pixels), nkb = cdiv(pixels, kc), ldt = round_up(kc, 16);
   const bool pointwise = is_pointwise(p);
   // Column blocks of dW: the B block (kc x nb) within nc; a multiple of the
-  // threads when there are several. Row blocks: the dW block (mb x nb) in a
-  // quarter of L2.
+  // threads when there are several.
   int64_t nnb = cdiv(Kd, G.bl.nc);
   if (nnb > 1) nnb = round_up(nnb, G.nt);
   const int64_t nb = round_up(cdiv(Kd, nnb), nr);
   nnb = cdiv(Kd, nb);
-  const int64_t mb = std::min(round_up(Kg, mr), std::max<int64_t>(mr, G.l2 / 4 / (nb * int64_t(sizeof(T))) / mr * mr));
-  const int64_t nmb = cdiv(Kg, mb);
-  const int64_t blocks = p.groups * nmb * nnb;
+  const int64_t blocks = p.groups * nnb;
   const int64_t parts = blocks >= G.nt ? 1 : std::min<int64_t>(nkb, cdiv(G.nt, blocks));
+  const int64_t nsets = p.groups * parts >= G.nt ? 1 : std::min<int64_t>(nnb, cdiv(G.nt, p.groups * parts));
+  const int64_t Mpad = round_up(Kg, mr);
 
   AlignedBuffer<T> partial((parts - 1) * p.w_size());
-  // a: packed dy (mb x kc); b: packed phi^T (kc x nb); c: one panel of gathered rows.
-  auto ws = scratch<T>(G.nt, round_up(mb, mr) * kc, kc * nb, std::max(mr, nr) * ldt);
-  parallel_for(blocks * parts, [&](int64_t item) {
+  // a: packed dy (Kg x kc); b: packed phi^T (kc x nb); c: one panel of gathered rows.
+  auto ws = scratch<T>(G.nt, Mpad * kc, kc * nb, std::max(mr, nr) * ldt);
+  parallel_for(p.groups * nsets * parts, [&](int64_t item) {
     Scratch<T>& s = ws[omp_get_thread_num()];
-    const int64_t part = item % parts, blk = item / parts;
-    const int64_t g = blk / (nmb * nnb), m0 = blk / nnb % nmb * mb, t0 = blk % nnb * nb;
-    const int64_t m = std::min(mb, Kg - m0), n = std::min(nb, Kd - t0);
-    T* C = (part == 0 ? dw : partial.data() + (part - 1) * p.w_size()) + (g * Kg + m0) * Kd + t0;
+    const int64_t part = item % parts, set = item / parts % nsets, g = item / (parts * nsets);
+    const int64_t q0 = nnb * set / nsets, q1 = nnb * (set + 1) / nsets;  // column blocks
+    const int64_t c0 = q0 * nb, c1 = std::min(Kd, q1 * nb);
+    T* Cg0 = (part == 0 ? dw : partial.data() + (part - 1) * p.w_size()) + g * Kg * Kd;
     const int64_t b0 = nkb * part / parts, b1 = nkb * (part + 1) / parts;
     if (b0 == b1)
-      for (int64_t i = 0; i < m; ++i) std::fill(C + i * Kd, C + i * Kd + n, T(0));
+      for (int64_t i = 0; i < Kg; ++i) std::fill(Cg0 + i * Kd + c0, Cg0 + i * Kd + c1, T(0));
     T* rows = s.c.data();
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t j0 = b * kc, k = std::min(kc, pixels - j0);
-      // A: dy rows of this block's output channels, mr at a time.
+      // A: dy rows of all Kg output channels, mr at a time.
       plan_gather(j0, k, PQ, p.K * PQ, 0, k, s.plan);
-      for (int64_t i0 = 0; i0 < m; i0 += mr) {
-        const int64_t h = std::min<int64_t>(mr, m - i0);
+      for (int64_t i0 = 0; i0 < Kg; i0 += mr) {
+        const int64_t h = std::min<int64_t>(mr, Kg - i0);
         for (int64_t i = 0; i < h; ++i)
-          mv.copy_runs(s.plan.group(0), s.plan.size(0), dy + (g * Kg + m0 + i0 + i) * PQ, rows + i * ldt);
+          mv.copy_runs(s.plan.group(0), s.plan.size(0), dy + (g * Kg + i0 + i) * PQ, rows + i * ldt);
         transpose_panel(mv, rows, ldt, h, k, mr, s.a.data() + i0 * k);
       }
-      // B: rows t0.. of phi(x), nr at a time.
       if (pointwise) plan_gather(j0, k, PQ, p.C * PQ, 0, k, s.plan2);
       else plan_im2col(p, j0, k, 0, k, s.plan2);
-      for (int64_t i0 = 0; i0 < n; i0 += nr) {
-        const int64_t h = std::min<int64_t>(nr, n - i0);
-        if (pointwise)
-          for (int64_t i = 0; i < h; ++i)
-            mv.copy_runs(s.plan2.group(0), s.plan2.size(0), x + (g * Cg + t0 + i0 + i) * PQ, rows + i * ldt);
-        else
-          pack_phi(mv, p, g, x, t0 + i0, h, s.plan2, ldt, rows);
-        transpose_panel(mv, rows, ldt, h, k, nr, s.b.data() + i0 * k);
+      for (int64_t t0 = c0; t0 < c1; t0 += nb) {
+        const int64_t n = std::min(nb, Kd - t0);
+        // B: rows t0.. of phi(x), nr at a time.
+        for (int64_t i0 = 0; i0 < n; i0 += nr) {
+          const int64_t h = std::min<int64_t>(nr, n - i0);
+          if (pointwise)
+            for (int64_t i = 0; i < h; ++i)
+              mv.copy_runs(s.plan2.group(0), s.plan2.size(0), x + (g * Cg + t0 + i0 + i) * PQ, rows + i * ldt);
+          else
+            pack_phi(mv, p, g, x, t0 + i0, h, s.plan2, ldt, rows);
+          transpose_panel(mv, rows, ldt, h, k, nr, s.b.data() + i0 * k);
+        }
+        macro_kernel(G.uk, Kg, n, k, s.a.data(), s.b.data(), Cg0 + t0, Kd, b > b0);
       }
-      macro_kernel(G.uk, m, n, k, s.a.data(), s.b.data(), C, Kd, b > b0);
     }
   });
   if (parts > 1) {

@@ -8,11 +8,14 @@
 // (or, for dW, a block of its rows) is packed straight into GEMM panels, so the
 // workspace is a few blocks per thread whatever the batch size. The weights are
 // packed once per call. The passes live in conv-im2col-{forward,backward-input,
-// backward-weight}.cpp, their shared pieces in conv-im2col.hpp. Work is split into items that
-// write disjoint outputs (forward: pixel tiles x row blocks; bwd_data: channel
-// blocks, whose dx planes no other item touches; bwd_weight: blocks of dW, with
-// per-part partial sums when dW alone has too few blocks for the threads, added
-// in a fixed order), so results are bit-identical for a given thread count.
+// backward-weight}.cpp, their shared pieces in conv-im2col.hpp.
+// Work is split into items that write disjoint outputs (forward: pixel tiles,
+// and parts of the channels only for tiny outputs; bwd_data: blocks of images,
+// whose dx planes no other item touches, and parts of the channels only for
+// small batches; bwd_weight: sets of dW column blocks, with per-part partial
+// sums over the pixels when dW alone has too few blocks for the threads, added
+// in a fixed order), and each item packs its per-tile operand (phi(x) or dy)
+// once, so results are bit-identical for a given thread count.
 #include "drivers/conv-im2col.hpp"
 #include "dispatch/routes.hpp"
 

@@ -42,28 +42,51 @@ struct Gemm {
   int nt = num_threads();
 
   explicit Gemm(int64_t n) : uk(kernel_table().gemm_for<T>(n)), bl(gemm_blocking(uk)) {}
+};
 
-  // Splits an M x cols output (per group, `groups` of them) into items of
-  // mb rows x tn columns: tn at most nc (a multiple of NR), mb at most `mb_max`
-  // (a multiple of MR). With fewer than ~4 items per thread it splits the rows
-  // first (down to 64; each row block repacks the same B tile, which costs
-  // 1/(2*mb) of the GEMM) and narrows the tiles only after (down to 2 NR; narrow
-  // tiles reuse each A micro-panel less).
-  void items(int64_t M, int64_t cols, int64_t groups, int64_t mb_max, int64_t& mb, int64_t& tn) const {
-    const int mr = uk.mr, nr = uk.nr;
-    const int64_t want = 4 * int64_t(nt);
-    tn = std::min(bl.nc, round_up(cols, nr));
-    mb = std::min(round_up(M, mr), std::max<int64_t>(mr, mb_max / mr * mr));
-    auto count = [&] { return groups * cdiv(cols, tn) * cdiv(M, mb); };
-    if (count() < want) {
-      const int64_t nmb = std::min(cdiv(M, 64), cdiv(want, groups * cdiv(cols, tn)));
-      if (nmb > cdiv(M, mb)) mb = round_up(cdiv(M, nmb), mr);
+// The pixel dimension (all `pixels` output pixels of the batch, per group) cut
+// into `count` tiles of consecutive micro-panels of `w` pixels (the MR or NR
+// side the pixels fill), at most `max_panels` panels each. Tile t holds panels
+// [panels*t/count, panels*(t+1)/count), so tile sizes differ by at most one
+// panel; when groups < nt, groups*count is made a multiple of nt, so static
+// scheduling gives each thread the same number of tiles, within a panel each.
+// The rows (channels) are split into `row_parts` parts instead when they
+// outnumber the pixels (W_g, rows x depth, is then larger than phi(x), pixels x
+// depth: the 7x7 layers, where each thread streaming all of W_g scaled worst;
+// resnet.l4.3x3 fwd at 2 threads: 11.3 -> 9.6 ms), or when there are
+// still fewer items than threads (tiny outputs). Items run part-major (item =
+// (group, part, tile)), so static scheduling hands each thread whole parts.
+struct PixelTiles {
+  int64_t pixels, w, panels, count, row_parts;
+  PixelTiles(int64_t pixels_, int w_, int64_t max_panels, int64_t groups, int64_t rows, int rows_unit, int nt)
+      : pixels(pixels_), w(w_) {
+    panels = cdiv(pixels, w);
+    count = std::min(panels, cdiv(panels, std::max<int64_t>(1, max_panels)));
+    const int64_t units = cdiv(rows, rows_unit);
+    if (groups < nt && rows > pixels && units >= nt / groups) {
+      row_parts = std::min(units, cdiv(int64_t(nt), groups));
+      return;
     }
-    if (count() < want) {
-      const int64_t ntile = cdiv(want, groups * cdiv(M, mb));
-      tn = std::clamp<int64_t>(round_up(cdiv(cols, ntile), nr), std::min<int64_t>(tn, 2 * nr), tn);
-    }
-    if (count() < nt) mb = round_up(cdiv(M, cdiv(int64_t(nt), groups * cdiv(cols, tn))), mr);
+    if (groups < nt) count = std::min(panels, cdiv(round_up(groups * count, nt), groups));
+    row_parts = groups * count >= nt ? 1 : std::min(units, cdiv(int64_t(nt), groups * count));
+  }
+  // Item i: group, tile t, row part r.
+  void item(int64_t i, int64_t& g, int64_t& t, int64_t& r) const {
+    g = i / (count * row_parts);
+    r = i / count % row_parts;
+    t = i % count;
+  }
+  int64_t items(int64_t groups) const { return groups * count * row_parts; }
+  // Pixels [j0, j0 + n) of tile t.
+  void tile(int64_t t, int64_t& j0, int64_t& n) const {
+    j0 = panels * t / count * w;
+    n = std::min(pixels, panels * (t + 1) / count * w) - j0;
+  }
+  // Rows [m0, m0 + m) of row part r (multiples of `unit` but for the last).
+  void rows_of(int64_t r, int64_t rows, int unit, int64_t& m0, int64_t& m) const {
+    const int64_t units = cdiv(rows, unit);
+    m0 = units * r / row_parts * unit;
+    m = std::min(rows, units * (r + 1) / row_parts * unit) - m0;
   }
 };
 
@@ -111,21 +134,27 @@ inline Layout forced_layout() {
 }
 
 // Auto: the layout with the least estimated work: the padded GEMM (rows and
-// columns rounded up to each layout's MR and NR) times 1 + (packing cost), the
-// packing of the per-tile operand costing about 3 (channels-major, NR-long
-// runs) or 8 (pixels-major, MR-long runs) FMA-equivalents per element, spread
-// over the `channels` multiply-adds each packed element feeds.
+// columns rounded up to each layout's MR and NR) times 1 + (overheads), in
+// FMA-equivalents per multiply-add of the GEMM: packing the per-tile operand
+// (pixels x depth, once per pass) costs about 3 per element in channels-major
+// (NR-long runs) and 16 in pixels-major (MR-long runs, and its narrow kernel),
+// spread over the `channels` multiply-adds each packed element feeds; pixels-major
+// also transposes its C tile, about 8 per element, spread over the `depth`.
+// Calibrated on the 512-channel VGG / ResNet layers (batch 8, 1 thread): it
+// picks the faster layout on all of fwd and bwd_data of resnet.l3/l4 3x3,
+// l4.3x3s2 and vgg11.c7, where the old model (3 vs 8, no transpose term) chose
+// pixels-major for c7 fwd and l3/c7 bwd_data, 5-7% slower.
 template <typename T>
-Layout choose_layout(int64_t channels, int64_t pixels) {
+Layout choose_layout(int64_t channels, int64_t pixels, int64_t depth) {
   const Layout f = forced_layout();
   if (f != Layout::Auto) return f;
   const KernelTable& kt = kernel_table();
   const GemmUkernel<T>& cn = kt.gemm_for<T>(pixels);
   const GemmUkernel<T>& pn = kt.gemm_for<T>(channels);
-  // Packing per element in FMA-equivalents (measured: NR-long runs ~3, MR-long ~8).
-  const double ch = double(channels);
+  const double ch = double(channels), d = double(std::max<int64_t>(depth, 1));
   const double w_cm = double(round_up(channels, cn.mr)) * double(round_up(pixels, cn.nr)) * (1.0 + 3.0 / ch);
-  const double w_pm = double(round_up(pixels, pn.mr)) * double(round_up(channels, pn.nr)) * (1.0 + 8.0 / ch);
+  const double w_pm =
+      double(round_up(pixels, pn.mr)) * double(round_up(channels, pn.nr)) * (1.0 + 16.0 / ch + 8.0 / d);
   return w_pm < w_cm ? Layout::PixelsMajor : Layout::ChannelsMajor;
 }
 

@@ -1,0 +1,36 @@
+"""The im2col route in each of its two layouts (cpp/drivers/conv-im2col.hpp),
+forced with CONVBP_IM2COL_LAYOUT, against the reference at 1-3 threads: depth
+deeper than one GEMM block (C*R*S > kc, K > kc), outputs too small to give every
+thread a pixel tile (the channels are split then), several images per thread,
+groups, strides and pointwise layers. Auto picks one layout per call, so without
+forcing, shapes like these would test only one of them."""
+
+from __future__ import annotations
+
+import pytest
+
+import convbp
+from convbp import _check
+from convbp._check import Case
+
+CASES = [
+    Case("deep", (3, 72, 5, 6), (20, 72, 3, 3), padding=1),            # C*R*S = 648 > kc
+    Case("wide-k", (2, 6, 4, 5), (530, 6, 3, 3), padding=(1, 0)),      # K = 530 > kc
+    Case("tiny-out", (1, 16, 2, 2), (40, 16, 2, 2)),                   # one output pixel
+    Case("batch", (7, 5, 9, 8), (11, 5, 3, 2), stride=(2, 1), padding="same"),
+    Case("groups", (4, 12, 7, 7), (18, 4, 3, 3), padding=1, groups=3),
+    Case("pointwise", (5, 24, 7, 9), (36, 24, 1, 1)),
+    Case("1d", (3, 10, 40), (14, 10, 5), stride=2, padding=2),
+]
+
+
+@pytest.mark.parametrize("layout", ["channels", "pixels"])
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_each_layout_matches_reference(check, threads, monkeypatch, layout, n, dtype):
+    monkeypatch.setenv("CONVBP_IM2COL_LAYOUT", layout)
+    convbp.set_num_threads(n)
+    for case in CASES:
+        d = _check.make_inputs(case, dtype, seed=5)
+        for p in ("fwd", "bwd_data", "bwd_weight"):
+            check(case, p, dtype, "im2col", data=d)
