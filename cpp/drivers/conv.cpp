@@ -28,6 +28,7 @@ void require(bool ok, const char* what) {
 
 template <typename T>
 void conv_forward(const ConvParams& p, const T* x, const T* w, const T* bias, T* y, const std::string& algo) {
+  const ThreadCountPin pin;  // one team size for the whole call
   p.validate();
   const Route& r = select_route(p, Pass::Forward, dtype_of<T>(), algo, nullptr);
   if (p.y_size() == 0) return;
@@ -37,6 +38,7 @@ void conv_forward(const ConvParams& p, const T* x, const T* w, const T* bias, T*
 
 template <typename T>
 void conv_backward_input(const ConvParams& p, const T* dy, const T* w, T* dx, const std::string& algo) {
+  const ThreadCountPin pin;  // one team size for the whole call
   p.validate();
   const Route& r = select_route(p, Pass::BackwardInput, dtype_of<T>(), algo, nullptr);
   if (p.x_size() == 0) return;
@@ -46,6 +48,7 @@ void conv_backward_input(const ConvParams& p, const T* dy, const T* w, T* dx, co
 
 template <typename T>
 void conv_backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw, const std::string& algo) {
+  const ThreadCountPin pin;  // one team size for the whole call
   p.validate();
   const Route& r = select_route(p, Pass::BackwardWeight, dtype_of<T>(), algo, nullptr);
   require(dw != nullptr, "dw");

@@ -17,9 +17,15 @@ std::atomic<int>& thread_setting() {
   static std::atomic<int> n{omp_get_max_threads() > 0 ? omp_get_max_threads() : 1};
   return n;
 }
+thread_local int pinned_threads = 0;  // 0: not pinned (see ThreadCountPin)
 }  // namespace
 
-int num_threads() { return thread_setting().load(std::memory_order_relaxed); }
+int num_threads() { return pinned_threads > 0 ? pinned_threads : thread_setting().load(std::memory_order_relaxed); }
+
+ThreadCountPin::ThreadCountPin() : previous_(pinned_threads) {
+  if (previous_ == 0) pinned_threads = thread_setting().load(std::memory_order_relaxed);
+}
+ThreadCountPin::~ThreadCountPin() { pinned_threads = previous_; }
 
 void set_num_threads(int n) {
   // The upper bound keeps a typo (say 10**6) from asking OpenMP for a million

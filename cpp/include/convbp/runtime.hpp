@@ -12,6 +12,22 @@ constexpr int kMaxThreads = 1024;
 int num_threads();
 void set_num_threads(int n);  // throws std::invalid_argument unless 1 <= n <= kMaxThreads
 
+// Pins num_threads() on the calling thread for its lifetime (a call's entry point
+// holds one). Drivers size per-thread scratch by num_threads() and later open a
+// region of num_threads() threads; a set_num_threads() from another Python thread
+// in between would give a team larger than the scratch (seen: a heap overflow in
+// the im2col forward when tests changed the count while 8 threads were convolving).
+class ThreadCountPin {
+ public:
+  ThreadCountPin();
+  ~ThreadCountPin();
+  ThreadCountPin(const ThreadCountPin&) = delete;
+  ThreadCountPin& operator=(const ThreadCountPin&) = delete;
+
+ private:
+  int previous_;
+};
+
 enum class Isa { Generic = 0, Avx2 = 1, Avx512 = 2 };
 const char* isa_name(Isa isa);
 Isa detected_isa();  // what the CPU and OS support (cpuid + xgetbv)
