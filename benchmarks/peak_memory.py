@@ -16,6 +16,7 @@ One thread (the per-thread workspace grows with the thread count, not the batch)
 import argparse
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 
@@ -71,8 +72,11 @@ def main():
             for batch in args.batches.split(","):
                 cells = []
                 for impl in args.impls.split(","):
+                    # A fixed mmap threshold: every large block is fresh pages, so memory that
+                    # glibc kept from freed temporaries cannot hide a workspace.
+                    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
                     r = subprocess.run([sys.executable, __file__, "--child", impl, layer, pass_, batch],
-                                       capture_output=True, text=True)
+                                       capture_output=True, text=True, env=env)
                     if r.returncode:
                         cells.append("error")
                         print(r.stderr[-500:], file=sys.stderr)
