@@ -14,6 +14,26 @@ namespace im2col {
 
 namespace {
 
+// Packs the dy rows of group g for pixels [j0, j0 + n) into panels `unit` pixels
+// wide, every depth block at once: block b (rows pc = b*kc ..) at dst + pc*tile.
+// They are the B panels of channels-major (unit NR) and the A panels of
+// pixels-major (unit MR): one packing for every channel block of the item.
+template <typename T>
+void pack_dy_tile(const MoveKernels<T>& mv, const ConvParams& p, int64_t g, const T* dy, int64_t j0, int64_t n,
+                  int unit, int64_t tile, int64_t kc, Plan& plan, T* dst) {
+  const int64_t Kg = p.Kg(), PQ = p.P() * p.Q();
+  int64_t planned_kc = -1;
+  for (int64_t pc = 0; pc < Kg; pc += kc) {
+    const int64_t k = std::min(kc, Kg - pc);
+    if (k != planned_kc) {  // panel offsets depend on the block depth
+      plan_gather(j0, n, PQ, p.K * PQ, unit, k, plan);
+      planned_kc = k;
+    }
+    for (int64_t pl = 0; pl < k; ++pl)
+      mv.copy_runs(plan.group(0), plan.size(0), dy + (g * Kg + pc + pl) * PQ, dst + pc * tile + pl * unit);
+  }
+}
+
 // The parallel items of bwd_data: images in `nimg` blocks and, only when
 // groups * nimg leaves threads idle (small batches), channel blocks in `nch`
 // parts. Channel blocks hold `cb` channels (at most cb_max).
@@ -91,16 +111,7 @@ void backward_input_cm(const ConvParams& p, const T* dy, const T* w, T* dx) {
     T* C = s.c.data();
     for (int64_t j0 = n0 * PQ; j0 < n1 * PQ; j0 += tn) {
       const int64_t n = std::min(tn, n1 * PQ - j0);
-      int64_t planned_kc = -1;
-      for (int64_t b = 0; b < nkb; ++b) {
-        const int64_t pc = b * kc, k = std::min(kc, Kg - pc);
-        if (k != planned_kc) {
-          plan_gather(j0, n, PQ, p.K * PQ, nr, k, s.plan);
-          planned_kc = k;
-        }
-        for (int64_t pl = 0; pl < k; ++pl)
-          mv.copy_runs(s.plan.group(0), s.plan.size(0), dy + (g * Kg + pc + pl) * PQ, s.b.data() + pc * tn + pl * nr);
-      }
+      pack_dy_tile(mv, p, g, dy, j0, n, nr, tn, kc, s.plan, s.b.data());
       if (pointwise) plan_scatter(j0, n, PQ, p.C * HW, s.plan2);
       else plan_col2im(p, j0, n, s.plan2);
       for (int64_t cbi = b0; cbi < b1; ++cbi) {
@@ -162,16 +173,7 @@ void backward_input_pm(const ConvParams& p, const T* dy, const T* w, T* dx) {
     T* C = s.c.data();
     for (int64_t j0 = n0 * PQ; j0 < n1 * PQ; j0 += tm) {
       const int64_t m = std::min(tm, n1 * PQ - j0);
-      int64_t planned_kc = -1;
-      for (int64_t b = 0; b < nkb; ++b) {
-        const int64_t pc = b * kc, k = std::min(kc, Kg - pc);
-        if (k != planned_kc) {
-          plan_gather(j0, m, PQ, p.K * PQ, mr, k, s.plan);
-          planned_kc = k;
-        }
-        for (int64_t pl = 0; pl < k; ++pl)
-          mv.copy_runs(s.plan.group(0), s.plan.size(0), dy + (g * Kg + pc + pl) * PQ, s.a.data() + pc * tm + pl * mr);
-      }
+      pack_dy_tile(mv, p, g, dy, j0, m, mr, tm, kc, s.plan, s.a.data());
       if (pointwise) plan_scatter(j0, m, PQ, p.C * HW, s.plan2);
       else plan_col2im(p, j0, m, s.plan2);
       for (int64_t cbi = b0; cbi < b1; ++cbi) {
