@@ -10,6 +10,7 @@
 #include <sstream>
 #include <vector>
 
+#include "arrays.hpp"
 #include "bindings.hpp"
 #include "convbp/conv.hpp"
 
@@ -19,25 +20,6 @@ using convbp::ConvParams;
 namespace convbp_py {
 
 namespace {
-
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::ostringstream os;
-  os << "(";
-  for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
-  os << (s.size() == 1 ? ",)" : ")");
-  return os.str();
-}
-
-template <typename T>
-const T* checked(const py::array& a, const char* name, const std::vector<int64_t>& shape) {
-  if (!py::isinstance<py::array_t<T, py::array::c_style>>(a))
-    throw py::value_error(std::string(name) + " must be a C-contiguous native-endian " +
-                          (sizeof(T) == 4 ? "float32" : "float64") + " array");
-  std::vector<int64_t> got(a.shape(), a.shape() + a.ndim());
-  if (got != shape)
-    throw py::value_error(std::string(name) + " has shape " + shape_str(got) + ", expected " + shape_str(shape));
-  return static_cast<const T*>(a.data());
-}
 
 template <typename T>
 py::array_t<T> forward(const ConvParams& p, const py::array& x, const py::array& w, const py::object& bias,

@@ -1,7 +1,9 @@
-// convbp._core.gemm(a, b) -> a @ b with convbp's own GEMM (cpp/drivers/gemm.hpp),
-// for benchmarks and tests of the kernel the convolutions run on. a (M, K) and
-// b (K, N) are 2-D, C-contiguous, native-endian float32 or float64 arrays of one
-// dtype; the result is a new (M, N) array. The GIL is released while it runs.
+// convbp._core.gemm(a, b, trans_a, trans_b) -> op(a) @ op(b) with convbp's own
+// GEMM (cpp/drivers/gemm.hpp), op(m) = m.T when trans_m: for benchmarks and tests
+// of the kernel the convolutions run on, and for convbp.nn.Linear. a and b are
+// 2-D, C-contiguous, native-endian float32 or float64 arrays of one dtype,
+// transposed by the packing (never copied); the result is a new (M, N) array.
+// The GIL is released while it runs.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -29,19 +31,20 @@ bool is_c_array(const py::array& a) {
 }
 
 template <typename T>
-py::array_t<T> run(const py::array& a, const py::array& b) {
-  const int64_t M = a.shape(0), K = a.shape(1), N = b.shape(1);
-  if (b.shape(0) != K)
-    throw py::value_error("gemm: a has shape (" + std::to_string(M) + ", " + std::to_string(K) + ") and b (" +
-                          std::to_string(b.shape(0)) + ", " + std::to_string(N) +
-                          "): a.shape[1] must equal b.shape[0]");
+py::array_t<T> run(const py::array& a, const py::array& b, bool ta, bool tb) {
+  const int64_t M = a.shape(ta ? 1 : 0), K = a.shape(ta ? 0 : 1), N = b.shape(tb ? 0 : 1);
+  const int64_t lda = a.shape(1) > 0 ? a.shape(1) : 1, ldb = b.shape(1) > 0 ? b.shape(1) : 1;
+  if (b.shape(tb ? 1 : 0) != K)
+    throw py::value_error("gemm: op(a) has shape (" + std::to_string(M) + ", " + std::to_string(K) +
+                          ") and op(b) (" + std::to_string(b.shape(tb ? 1 : 0)) + ", " + std::to_string(N) +
+                          "): their inner dimensions must agree");
   py::array_t<T> c({M, N});
   const T* ap = static_cast<const T*>(a.data());
   const T* bp = static_cast<const T*>(b.data());
   T* cp = c.mutable_data();
   {
     py::gil_scoped_release release;
-    convbp::gemm<T>(false, false, M, N, K, ap, K > 0 ? K : 1, bp, N > 0 ? N : 1, T(0), cp, N > 0 ? N : 1);
+    convbp::gemm<T>(ta, tb, M, N, K, ap, lda, bp, ldb, T(0), cp, N > 0 ? N : 1);
   }
   return c;
 }
@@ -49,13 +52,13 @@ py::array_t<T> run(const py::array& a, const py::array& b) {
 }  // namespace
 
 void register_gemm(py::module_& m) {
-  m.def("gemm", [](const py::array& a, const py::array& b) -> py::array {
-        if (is_c_array<float>(a) && is_c_array<float>(b)) return run<float>(a, b);
-        if (is_c_array<double>(a) && is_c_array<double>(b)) return run<double>(a, b);
+  m.def("gemm", [](const py::array& a, const py::array& b, bool trans_a, bool trans_b) -> py::array {
+        if (is_c_array<float>(a) && is_c_array<float>(b)) return run<float>(a, b, trans_a, trans_b);
+        if (is_c_array<double>(a) && is_c_array<double>(b)) return run<double>(a, b, trans_a, trans_b);
         throw py::value_error("gemm: a and b must be 2-D C-contiguous native-endian arrays, both float32 or both "
                               "float64; got a " + describe(a) + " and b " + describe(b));
-      }, py::arg("a"), py::arg("b"),
-      "a @ b with convbp's GEMM (a (M, K), b (K, N): 2-D C-contiguous float32/float64, one dtype).");
+      }, py::arg("a"), py::arg("b"), py::arg("trans_a") = false, py::arg("trans_b") = false,
+      "op(a) @ op(b) with convbp's GEMM, op(m) = m.T when trans_m (2-D C-contiguous float32/float64, one dtype).");
   m.def("gemm_config", [] {
         const convbp::KernelTable& kt = convbp::kernel_table();
         const convbp::CacheSizes& cs = convbp::cache_sizes();

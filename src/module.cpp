@@ -6,4 +6,5 @@ PYBIND11_MODULE(_core, m) {
   convbp_py::register_conv(m);
   convbp_py::register_runtime(m);
   convbp_py::register_gemm(m);
+  convbp_py::register_pool(m);
 }

@@ -206,3 +206,58 @@ def test_modules_deepcopy_and_pickle():
         np.testing.assert_array_equal(clone(x), m(x))
         assert clone[0].weight is not m[0].weight
         assert [n for n, _ in clone.named_parameters()] == [n for n, _ in m.named_parameters()]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_ties_nan_inf_and_empty_batch_match_pytorch(dtype):
+    """Which element of a window gets the gradient: ties (the first in row-major order),
+    NaN (always maximal, PyTorch takes the last one), all -inf windows; and batch 0."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 3, size=(2, 3, 7, 7)).astype(dtype)      # many ties
+    x[0, 0, 1, 1] = x[0, 0, 2, 2] = x[1, 2, 0, 0] = np.nan
+    x[1, 1, :3, :3] = -np.inf
+    g = rng.standard_normal((2, 3, 4, 4)).astype(dtype)
+    for args in [dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=2, stride=2, ceil_mode=True)]:
+        m, tm = nn.MaxPool2d(**args), torch.nn.MaxPool2d(**args)
+        tx = torch.from_numpy(x.copy()).requires_grad_()
+        ty = tm(tx)
+        ty.backward(torch.from_numpy(g[:, :, :ty.shape[2], :ty.shape[3]].copy()))
+        y = m(x)
+        np.testing.assert_array_equal(y, ty.detach().numpy())
+        np.testing.assert_array_equal(m.backward(g[:, :, :y.shape[2], :y.shape[3]]), tx.grad.numpy())
+    m = nn.MaxPool2d(2)
+    assert m(np.zeros((0, 3, 4, 4), dtype)).shape == (0, 3, 2, 2)
+    assert m.backward(np.zeros((0, 3, 2, 2), dtype)).shape == (0, 3, 4, 4)
+
+
+def test_pool_kernels_check_their_arguments():
+    from convbp import _core
+    x = np.zeros((1, 1, 4, 4), np.float32)
+    y, idx = _core.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), (2, 2))
+    with pytest.raises(ValueError, match="indices"):
+        _core.max_pool2d_backward(y, idx.astype(np.int32), (1, 1, 4, 4), (2, 2), (2, 2), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match="index 16 outside"):
+        _core.max_pool2d_backward(y, np.full_like(idx, 16), (1, 1, 4, 4), (2, 2), (2, 2), (0, 0), (1, 1))
+    with pytest.raises(ValueError, match="kernel, stride and dilation"):
+        _core.max_pool2d(x, (0, 2), (2, 2), (0, 0), (1, 1), (2, 2))
+    with pytest.raises(ValueError, match="x must be a C-contiguous"):
+        _core.avg_pool2d(x[:, :, :, ::2], (2, 2), (2, 2), (0, 0), (2, 1), True, 0)
+    with pytest.raises(ValueError, match="x must be a 4-D array"):
+        _core.avg_pool2d(x[0], (2, 2), (2, 2), (0, 0), (2, 2), True, 0)
+
+
+def test_input_grad_false_skips_grad_input_only():
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 6)).astype(np.float32)
+    a, b = _make(lambda: nn.Conv2d(3, 4, 3), np.float32), _make(lambda: nn.Conv2d(3, 4, 3), np.float32)
+    b.input_grad = False
+    g = np.ones((2, 4, 4, 4), np.float32)
+    a(x), b(x)
+    assert a.backward(g).shape == x.shape and b.backward(g) is None
+    np.testing.assert_array_equal(a.weight.grad, b.weight.grad)
+    np.testing.assert_array_equal(a.bias.grad, b.bias.grad)
+    seq = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 2, 3))
+    seq[2].input_grad = False
+    seq(x)
+    with pytest.raises(RuntimeError, match="layer '2' .*input_grad=False"):
+        seq.backward(np.ones((2, 2, 2, 2), np.float32))

@@ -48,6 +48,12 @@ class Sequential(Module):
 
     def backward(self, grad_output):
         g = grad_output
-        for m in reversed(list(self._modules.values())):
+        items = list(self._modules.items())
+        for i in range(len(items) - 1, -1, -1):
+            name, m = items[i]
             g = m.backward(g)
+            if g is None and i > 0:
+                raise RuntimeError(f"Sequential.backward: layer {name!r} ({type(m).__name__}) returned no "
+                                   f"grad_input (input_grad=False) but layer {items[i - 1][0]!r} needs it; "
+                                   "set input_grad=False on the first layer only")
         return g

@@ -39,6 +39,10 @@ class _ConvNd(Module):
             raise ValueError(f"kernel_size must be >= 1, got {kernel_size!r}")
         self.stride, self.dilation = stride, dilation
         self.padding, self.padding_mode, self.algo = padding, padding_mode, algo
+        # False: backward skips grad_input and returns None. For a network's first
+        # layer, whose input is data (PyTorch skips it there because the input does
+        # not require grad); it saves the costliest of the three passes there.
+        self.input_grad = True
         dt = check_float_dtype(dtype)
         # PyTorch's weight layout (K, C/groups, *kernel).
         self.weight = Parameter(np.empty((self.out_channels, self.in_channels // self.groups)
@@ -62,10 +66,10 @@ class _ConvNd(Module):
         return y
 
     def backward(self, grad_output):
-        """grad_output (N, K, *out_spatial) -> grad_input (N, C, *spatial); adds into
-        weight.grad and bias.grad."""
+        """grad_output (N, K, *out_spatial) -> grad_input (N, C, *spatial), or None when
+        ``self.input_grad`` is False; adds into weight.grad and bias.grad."""
         x = self._saved()
-        need = ["input"]
+        need = ["input"] if self.input_grad else []
         if self.weight.requires_grad:
             need.append("weight")
         if self.bias is not None and self.bias.requires_grad:

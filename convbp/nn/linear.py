@@ -8,12 +8,17 @@ weight (out, in) = W^T, so for a batch of rows x (N, in):
               db = sum_n dy
               dx = dy weight     (eq. 8 before the activation's theta' factor, which the
                                   activation layer applies)
+
+The products run on convbp's GEMM (the one the convolutions use), the transposes
+folded into its packing: a network of convbp layers then uses one OpenMP thread
+pool, not that and NumPy's BLAS pool, which compete for the cores between calls.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import _args, _core
 from . import init
 from ._util import check_float_dtype
 from .module import Module, Parameter
@@ -50,8 +55,8 @@ class Linear(Module):
         if x.ndim < 1 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}) expects x of shape "
                              f"(*, {self.in_features}), got {x.shape}")
-        x2 = x.reshape(-1, self.in_features)
-        y = x2 @ w.T
+        x2 = _args.contiguous(x.reshape(-1, self.in_features))
+        y = _core.gemm(x2, w, trans_b=True)
         if self.bias is not None:
             y += self.bias.data
         self._ctx = x2
@@ -65,12 +70,12 @@ class Linear(Module):
                              f"(*, {self.out_features}) for {x2.shape[0]} rows")
         if dy.dtype != x2.dtype:
             raise TypeError(f"grad_output has dtype {dy.dtype} but the forward input had {x2.dtype}")
-        dy2 = dy.reshape(-1, self.out_features)
+        dy2 = _args.contiguous(dy.reshape(-1, self.out_features))
         if self.weight.requires_grad:
-            self.weight.accumulate_grad(dy2.T @ x2)                 # eq. 7
+            self.weight.accumulate_grad(_core.gemm(dy2, x2, trans_a=True))     # eq. 7
         if self.bias is not None and self.bias.requires_grad:
-            self.bias.accumulate_grad(dy2.sum(axis=0))
-        dx = dy2 @ self.weight.data                                 # eq. 8 (W delta)
+            self.bias.accumulate_grad(_core.backward_bias(dy2))
+        dx = _core.gemm(dy2, _args.contiguous(self.weight.data))            # eq. 8 (W delta)
         return dx.reshape(dy.shape[:-1] + (self.in_features,))
 
     def extra_repr(self) -> str:

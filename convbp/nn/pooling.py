@@ -1,15 +1,17 @@
 """Max and average pooling (PyTorch's MaxPool1d/2d and AvgPool1d/2d semantics,
-ceil_mode included) on NumPy arrays. Each window is a strided view of the padded
-input; backward scatters the output gradient back through the same windows: to
-the arg-max of each window (max) or spread over it (average). A 1-d pool is the
-2-d one with a height-1 window.
+ceil_mode included) on NumPy arrays. Python checks the geometry and computes the
+output size; the windows are computed in C++ (cpp/drivers/pool2d.cpp), which
+clips each window to the input instead of padding it. Max pool backward sends
+each output's gradient to the window's arg-max saved by forward; average pool
+backward spreads it over the window. A 1-d pool is the 2-d one with a
+height-1 window.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
+from .. import _args, _core
 from ._util import float_array, ntuple
 from .module import Module
 
@@ -22,14 +24,6 @@ def _out_size(size, k, s, p, d, ceil_mode) -> int:
     if ceil_mode and (out - 1) * s >= size + p:
         out -= 1
     return out
-
-
-def _windows(xp, out, k, s, d):
-    """(N, C, P, Q, R, S) read-only view: window (p, q) of the padded input xp."""
-    n, c, _, _ = xp.shape
-    sn, sc, sh, sw = xp.strides
-    return as_strided(xp, shape=(n, c, out[0], out[1], k[0], k[1]),
-                      strides=(sn, sc, s[0] * sh, s[1] * sw, d[0] * sh, d[1] * sw), writeable=False)
 
 
 class _Pool(Module):
@@ -70,13 +64,6 @@ class _Pool(Module):
                              f"kernel_size={self.kernel_size}, padding={self.padding}")
         return size, k, s, p, d, out
 
-    @staticmethod
-    def _pad(x4, size, k, s, p, d, out, value):
-        """Pad to exactly the rows/columns the windows read (ceil mode can need more on
-        the bottom/right than ``padding``)."""
-        after = [max((out[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - size[i] - p[i], 0) for i in range(2)]
-        return np.pad(x4, ((0, 0), (0, 0), (p[0], after[0]), (p[1], after[1])), constant_values=value)
-
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
                 + (f", dilation={self.dilation}" if max(self.dilation) > 1 else "")
@@ -84,32 +71,23 @@ class _Pool(Module):
 
 
 class MaxPool2d(_Pool):
-    """Max over each window; padding reads as -inf. x (N, C, H, W) -> (N, C, P, Q).
-    Backward sends each output's gradient to the first maximal element of its window
-    (row-major order, as PyTorch), adding where windows overlap."""
+    """Max over each window; padding never wins (it reads as -inf).
+    x (N, C, H, W) -> (N, C, P, Q). Backward sends each output's gradient to the
+    first maximal element of its window (row-major order; a NaN is maximal), adding
+    where windows overlap, as PyTorch."""
 
     def forward(self, x):
         x = float_array(x, type(self).__name__)
         size, k, s, p, d, out = self._geometry(x.shape)
-        x4 = x.reshape(x.shape[:2] + size)
-        xp = self._pad(x4, size, k, s, p, d, out, -np.inf)
-        win = _windows(xp, out, k, s, d).reshape(x.shape[:2] + out + (k[0] * k[1],))
-        arg = win.argmax(axis=-1)
-        y = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
-        self._ctx = (x.shape, xp.shape, arg, size, k, s, p, d, out)
+        x4 = _args.contiguous(x).reshape(x.shape[:2] + size)
+        y, idx = _core.max_pool2d(x4, k, s, p, d, out)
+        self._ctx = (x.shape, x4.shape, idx, k, s, p, d)
         return y.reshape(x.shape[:2] + out[2 - self._nd:])
 
     def backward(self, grad_output):
-        shape, pshape, arg, size, k, s, p, d, out = self._saved()
-        g = np.asarray(grad_output)
-        n, c, hp, wp = pshape
-        # Flat index in the padded input of each window's arg-max.
-        h = np.arange(out[0])[:, None] * s[0] + (arg // k[1]) * d[0]
-        w = np.arange(out[1])[None, :] * s[1] + (arg % k[1]) * d[1]
-        flat = (np.arange(n * c).reshape(n, c, 1, 1) * hp + h) * wp + w
-        dxp = np.bincount(flat.ravel(), weights=g.reshape(-1), minlength=n * c * hp * wp)
-        dx = dxp.reshape(pshape)[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
-        return np.ascontiguousarray(dx, dtype=g.dtype).reshape(shape)
+        shape, shape4, idx, k, s, p, d = self._saved()
+        g = _args.contiguous(float_array(grad_output, "grad_output")).reshape(idx.shape)
+        return _core.max_pool2d_backward(g, idx, shape4, k, s, p, d).reshape(shape)
 
 
 class AvgPool2d(_Pool):
@@ -126,39 +104,19 @@ class AvgPool2d(_Pool):
             raise ValueError(f"divisor_override must be None or a positive int, got {divisor_override!r}")
         self.divisor_override = divisor_override
 
-    def _divisor(self, size, k, s, p, out):
-        counts = []
-        for i in range(2):
-            start = np.arange(out[i]) * s[i] - p[i]
-            end = np.minimum(start + k[i], size[i] + p[i])
-            if self.count_include_pad:
-                counts.append(end - start)
-            else:
-                counts.append(np.minimum(end, size[i]) - np.maximum(start, 0))
-        return np.outer(counts[0], counts[1])
-
     def forward(self, x):
         x = float_array(x, type(self).__name__)
-        size, k, s, p, d, out = self._geometry(x.shape)
-        x4 = x.reshape(x.shape[:2] + size)
-        xp = self._pad(x4, size, k, s, p, d, out, 0)
-        total = _windows(xp, out, k, s, d).sum(axis=(-2, -1))
-        div = (self.divisor_override if self.divisor_override is not None
-               else self._divisor(size, k, s, p, out).astype(x.dtype))
-        y = (total / div).astype(x.dtype, copy=False)
-        self._ctx = (x.shape, xp.shape, div, size, k, s, p, out)
+        size, k, s, p, _, out = self._geometry(x.shape)
+        x4 = _args.contiguous(x).reshape(x.shape[:2] + size)
+        y = _core.avg_pool2d(x4, k, s, p, out, self.count_include_pad, self.divisor_override or 0)
+        self._ctx = (x.shape, x4.shape, k, s, p, out)
         return y.reshape(x.shape[:2] + out[2 - self._nd:])
 
     def backward(self, grad_output):
-        shape, pshape, div, size, k, s, p, out = self._saved()
-        g = np.asarray(grad_output)
-        g4 = (g.reshape(pshape[:2] + out) / div).astype(g.dtype, copy=False)
-        dxp = np.zeros(pshape, g.dtype)
-        for r in range(k[0]):              # each tap of the window receives g / divisor
-            for t in range(k[1]):
-                dxp[:, :, r:r + s[0] * (out[0] - 1) + 1:s[0], t:t + s[1] * (out[1] - 1) + 1:s[1]] += g4
-        dx = dxp[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
-        return np.ascontiguousarray(dx).reshape(shape)
+        shape, shape4, k, s, p, out = self._saved()
+        g = _args.contiguous(float_array(grad_output, "grad_output")).reshape(shape4[:2] + out)
+        return _core.avg_pool2d_backward(g, shape4, k, s, p, self.count_include_pad,
+                                         self.divisor_override or 0).reshape(shape)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + ("" if self.count_include_pad else ", count_include_pad=False")
