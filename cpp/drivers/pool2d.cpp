@@ -149,11 +149,42 @@ void max_pool2d_backward(const PoolParams& p, const T* dy, const int64_t* idx, T
   });
 }
 
-template <typename T>
-void avg_pool2d_forward(const PoolParams& p, bool count_include_pad, int64_t divisor_override, const T* x, T* y) {
+namespace {
+
+// Checks an average pool's geometry (no dilation) and returns its Plane.
+Plane avg_plane(const PoolParams& p) {
   p.validate();
   if (p.dh != 1 || p.dw != 1) throw std::invalid_argument("avg_pool2d: dilation must be 1 in " + p.to_string());
-  const Plane g(p);
+  return Plane(p);
+}
+
+// f(offset, lo, hi) for every input row h of output row `sh` and window column j:
+// output columns [lo, hi) read plane element offset + ow * sw.
+template <class F>
+void avg_row_taps(const Plane& g, const Span& sh, F&& f) {
+  for (int64_t h = sh.lo; h < sh.hi; ++h)
+    for (int64_t j = 0; j < g.kw; ++j) {
+      int64_t lo, hi;
+      g.columns(j, lo, hi);
+      f(h * g.W + j - g.pw, lo, hi);
+    }
+}
+
+// out[ow] = in[ow] / divisor of window (sh, ow), or 0 for a divisor of 0.
+template <typename T>
+void avg_divide(const Plane& g, const Span& sh, bool count_include_pad, int64_t divisor_override, const T* in,
+                T* out) {
+  for (int64_t ow = 0; ow < g.Q; ++ow) {
+    const int64_t div = divisor(sh, avg_span(ow, g.sw, g.kw, g.pw, g.W), count_include_pad, divisor_override);
+    out[ow] = div > 0 ? in[ow] / T(div) : T(0);
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void avg_pool2d_forward(const PoolParams& p, bool count_include_pad, int64_t divisor_override, const T* x, T* y) {
+  const Plane g = avg_plane(p);
   const int64_t HW = g.H * g.W, PQ = g.P * g.Q;
   parallel_for(p.N * p.C, [&, g](int64_t plane) {
     const T* xs = x + plane * HW;
@@ -161,45 +192,28 @@ void avg_pool2d_forward(const PoolParams& p, bool count_include_pad, int64_t div
       T* ys = y + plane * PQ + oh * g.Q;
       const Span sh = avg_span(oh, g.sh, g.kh, g.ph, g.H);
       for (int64_t ow = 0; ow < g.Q; ++ow) ys[ow] = T(0);
-      for (int64_t h = sh.lo; h < sh.hi; ++h)
-        for (int64_t j = 0; j < g.kw; ++j) {
-          int64_t lo, hi;
-          g.columns(j, lo, hi);
-          const T* row = xs + h * g.W + j - g.pw;
-          for (int64_t ow = lo; ow < hi; ++ow) ys[ow] += row[ow * g.sw];
-        }
-      for (int64_t ow = 0; ow < g.Q; ++ow) {
-        const int64_t div = divisor(sh, avg_span(ow, g.sw, g.kw, g.pw, g.W), count_include_pad, divisor_override);
-        ys[ow] = div > 0 ? ys[ow] / T(div) : T(0);
-      }
+      avg_row_taps(g, sh, [&](int64_t off, int64_t lo, int64_t hi) {
+        for (int64_t ow = lo; ow < hi; ++ow) ys[ow] += xs[off + ow * g.sw];
+      });
+      avg_divide(g, sh, count_include_pad, divisor_override, ys, ys);
     }
   });
 }
 
 template <typename T>
 void avg_pool2d_backward(const PoolParams& p, bool count_include_pad, int64_t divisor_override, const T* dy, T* dx) {
-  p.validate();
-  if (p.dh != 1 || p.dw != 1) throw std::invalid_argument("avg_pool2d: dilation must be 1 in " + p.to_string());
-  const Plane g(p);
+  const Plane g = avg_plane(p);
   const int64_t HW = g.H * g.W, PQ = g.P * g.Q;
   parallel_for(p.N * p.C, [&, g](int64_t plane) {
     T* ds = dx + plane * HW;
     for (int64_t e = 0; e < HW; ++e) ds[e] = T(0);
     std::vector<T> share(static_cast<size_t>(g.Q));
     for (int64_t oh = 0; oh < g.P; ++oh) {
-      const T* gs = dy + plane * PQ + oh * g.Q;
       const Span sh = avg_span(oh, g.sh, g.kh, g.ph, g.H);
-      for (int64_t ow = 0; ow < g.Q; ++ow) {
-        const int64_t div = divisor(sh, avg_span(ow, g.sw, g.kw, g.pw, g.W), count_include_pad, divisor_override);
-        share[ow] = div > 0 ? gs[ow] / T(div) : T(0);
-      }
-      for (int64_t h = sh.lo; h < sh.hi; ++h)
-        for (int64_t j = 0; j < g.kw; ++j) {
-          int64_t lo, hi;
-          g.columns(j, lo, hi);
-          T* row = ds + h * g.W + j - g.pw;
-          for (int64_t ow = lo; ow < hi; ++ow) row[ow * g.sw] += share[ow];
-        }
+      avg_divide(g, sh, count_include_pad, divisor_override, dy + plane * PQ + oh * g.Q, share.data());
+      avg_row_taps(g, sh, [&](int64_t off, int64_t lo, int64_t hi) {
+        for (int64_t ow = lo; ow < hi; ++ow) ds[off + ow * g.sw] += share[size_t(ow)];
+      });
     }
   });
 }
