@@ -56,6 +56,9 @@ EXTRA_CASES = [
     Case("depthwise-5x5-dilated", (2, 2, 12, 9), (2, 1, 5, 5), padding=3, dilation=(1, 2), groups=2),
     Case("depthwise-x4-s2", (3, 2, 9, 10), (8, 1, 2, 3), stride=(1, 2), padding=(1, 0, 0, 2), groups=2),
     Case("depthwise-batch-0", (0, 4, 6, 6), (4, 1, 3, 3), stride=2, padding=1, groups=4),
+    # the channel-vector kernels (stride > 1 or planes <= 8x8): a tail block of
+    # channels (19 = 16 + 3 float32 lanes, 2 x 8 + 3 float64), 25 taps in chunks
+    Case("depthwise-19ch-5x5-s2", (2, 19, 9, 10), (19, 1, 5, 5), stride=2, padding=2, groups=19),
     Case("1x1-strided-groups", (2, 4, 7, 7), (6, 2, 1, 1), stride=2, groups=2),
     Case("1x1-padded", (1, 3, 4, 5), (2, 3, 1, 1), padding=1),
     Case("all-ones", (1, 1, 1, 1), (1, 1, 1, 1)),

@@ -13,8 +13,10 @@ namespace convbp {
         {ns::f64_narrow##_mr, ns::f64_narrow##_nr, ns::f64_narrow##_ukernel},      \
         {ns::f32_copy_runs, ns::f32_add_runs, ns::f32_transpose},            \
         {ns::f64_copy_runs, ns::f64_add_runs, ns::f64_transpose},            \
-        {ns::f32_direct_rows, ns::f32_direct_dots, ns::f32_direct_plane_dots, ns::f32_direct_plane_rows},                          \
-        {ns::f64_direct_rows, ns::f64_direct_dots, ns::f64_direct_plane_dots, ns::f64_direct_plane_rows},                          \
+        {ns::f32_direct_rows, ns::f32_direct_dots, ns::f32_direct_plane_dots, ns::f32_direct_plane_rows, \
+         ns::f32_direct_cvec_lanes, ns::f32_direct_cvec_rows, ns::f32_direct_cvec_dots},                 \
+        {ns::f64_direct_rows, ns::f64_direct_dots, ns::f64_direct_plane_dots, ns::f64_direct_plane_rows, \
+         ns::f64_direct_cvec_lanes, ns::f64_direct_cvec_rows, ns::f64_direct_cvec_dots},                 \
   }
 
 const KernelTable& kernel_table_for(Isa isa) {

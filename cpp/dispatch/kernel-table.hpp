@@ -33,6 +33,9 @@ struct DirectKernels {
   void (*dots)(const DirectDotsArgs<T>&);
   void (*plane_dots)(const DirectPlaneDotsArgs<T>&);
   void (*plane_rows)(const DirectPlaneRowsArgs<T>&);
+  int cvec_lanes;  // channels per pixel vector of cvec_rows / cvec_dots
+  void (*cvec_rows)(const DirectCvecArgs<T>&);
+  void (*cvec_dots)(const DirectCvecArgs<T>&);
 };
 
 struct KernelTable {

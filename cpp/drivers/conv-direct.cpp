@@ -117,6 +117,7 @@ const T* input_planes(const KernelTable& kt, const ConvParams& p, const SplitGeo
 // kernel's planes (same geometry, constant pointer strides).
 template <typename T>
 void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
+  if (cvec_fits(p)) return forward_cvec(kt, p, x, w, bias, y);
   if (plane_rows_fits(p)) return forward_planes(kt, p, x, w, bias, y);
   const auto rows = kt.direct<T>().rows;
   const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
@@ -180,6 +181,7 @@ void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w,
 // multiplied, and each dx element is written once (gather, no scatter-add).
 template <typename T>
 void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx) {
+  if (cvec_fits(p)) return backward_input_cvec(kt, p, dy, w, dx);
   if (plane_rows_fits(p)) return backward_input_planes(kt, p, dy, w, dx);
   const auto rows = kt.direct<T>().rows;
   const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
@@ -282,6 +284,7 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
 // so no two threads touch the same dw element.
 template <typename T>
 void backward_weight(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw) {
+  if (cvec_fits(p)) return backward_weight_cvec(kt, p, x, dy, dw);
   if (plane_dots_fits(p)) return backward_weight_planes(kt, p, x, dy, dw);
   const auto dots = kt.direct<T>().dots;
   const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;

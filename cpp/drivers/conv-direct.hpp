@@ -28,4 +28,14 @@ void forward_planes(const KernelTable& kt, const ConvParams& p, const T* x, cons
 template <typename T>
 void backward_input_planes(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx);
 
+// All three passes by the channel-vector kernels (drivers/direct-depthwise-cvec.cpp),
+// for depthwise convolutions with multiplier 1 on small planes.
+bool cvec_fits(const ConvParams& p);
+template <typename T>
+void forward_cvec(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
+template <typename T>
+void backward_input_cvec(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx);
+template <typename T>
+void backward_weight_cvec(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);
+
 }  // namespace convbp::direct

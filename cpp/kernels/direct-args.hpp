@@ -58,6 +58,22 @@
 //   summed in tap order. X is read only at the (i, j) of the sum (off[t] may be
 //   negative where padding makes a tap start before the plane); every out element
 //   of the m x n block is written, those no tap reaches with the bias.
+//
+// channel-vector rows and dots (depthwise with multiplier 1 on small planes: one
+// vector holds the same pixel of L = <t>_direct_cvec_lanes channels, so a
+// pixel's row of taps is L channels' work with no mask, whatever the stride; the
+// driver interleaves a block of L channel planes, zero-padded, into pixels of L
+// lanes). Every index below counts pixels, each pixel is L consecutive values:
+//
+//   rows: for i < m, j < n:
+//     out[i*out_row + j*out_col] = (bias ? bias : 0)
+//         + sum_{t < ntaps} w[widx[t]] * src[off[t] + i*src_row + j*src_col]
+//   dots: for t < ntaps:
+//     dw[widx[t]] = sum_{i < m, j < n} src[off[t] + i*src_row + j*src_col] * dy[i*dy_row + j]
+//
+//   (lane-wise products; bias and each w[k] / dw[k] are one pixel of L lanes).
+//   Every src pixel of the sums is read, so the driver pads src to cover them.
+//   Sums run in tap order (rows) and pixel order (dots): deterministic.
 #pragma once
 
 #include <cstdint>
@@ -112,6 +128,22 @@ struct DirectPlaneRowsArgs {
   const T* bias = nullptr;
   T* out = nullptr;
   int64_t out_row = 0;
+};
+
+template <typename T>
+struct DirectCvecArgs {
+  int64_t m = 0, n = 0, ntaps = 0;
+  const int64_t* off = nullptr;
+  const int64_t* widx = nullptr;
+  const T* src = nullptr;
+  int64_t src_row = 0, src_col = 0;
+  const T* w = nullptr;     // rows
+  const T* bias = nullptr;  // rows, may be null
+  T* out = nullptr;         // rows
+  int64_t out_row = 0, out_col = 0;
+  const T* dy = nullptr;    // dots
+  int64_t dy_row = 0;
+  T* dw = nullptr;          // dots
 };
 
 template <typename T>

@@ -74,6 +74,12 @@ struct CopyRun {
   /* <t>-direct-plane-rows-<isa>.cpp: depthwise forward / backward-input, a channel's taps. */       \
   void f32_direct_plane_rows(const DirectPlaneRowsArgs<float>& a);                                  \
   void f64_direct_plane_rows(const DirectPlaneRowsArgs<double>& a);                                 \
+  /* <t>-direct-cvec-<isa>.cpp: depthwise on small planes, channels in the lanes. */                \
+  extern const int f32_direct_cvec_lanes, f64_direct_cvec_lanes;                                   \
+  void f32_direct_cvec_rows(const DirectCvecArgs<float>& a);                                        \
+  void f64_direct_cvec_rows(const DirectCvecArgs<double>& a);                                       \
+  void f32_direct_cvec_dots(const DirectCvecArgs<float>& a);                                        \
+  void f64_direct_cvec_dots(const DirectCvecArgs<double>& a);                                       \
   }
 
 CONVBP_DECLARE_ISA_KERNELS(generic)
