@@ -65,6 +65,16 @@ def test_explain_returns_a_route(pass_, dtype):
     assert all(why for _, why in e["refused"])
 
 
+@pytest.mark.parametrize("pass_", ["fwd", "bwd_data", "bwd_weight"])
+def test_auto_grouped_rule(pass_):
+    # ResNeXt's 16 channels per group fill the broadcast kernels' lanes at every ISA:
+    # direct; 128 per group is past the measured break-even: im2col, saying why.
+    assert convbp.explain((8, 512, 14, 14), (512, 16, 3, 3), padding=1, groups=32, pass_=pass_)["route"] == "direct"
+    e = convbp.explain((8, 512, 14, 14), (512, 128, 3, 3), padding=1, groups=4, pass_=pass_)
+    assert e["route"] == "im2col"
+    assert e["refused"] and e["refused"][0][0] == "direct" and "C/groups=128" in e["refused"][0][1]
+
+
 @pytest.mark.parametrize("route", _core.route_names())
 def test_explain_named_route(route):
     try:

@@ -60,6 +60,13 @@ EXTRA_CASES = [
     # channels (19 = 16 + 3 float32 lanes, 2 x 8 + 3 float64), 25 taps in chunks
     Case("depthwise-19ch-5x5-s2", (2, 19, 9, 10), (19, 1, 5, 5), stride=2, padding=2, groups=19),
     Case("1x1-strided-groups", (2, 4, 7, 7), (6, 2, 1, 1), stride=2, groups=2),
+    # Many channels per group (the broadcast kernels: a group's channels in the
+    # vector lanes): a lane tail (17 output channels: 16 + 1), stride > 1 with
+    # asymmetric padding and dilation, stride > kernel in backward-input.
+    Case("groups-17-per-group-strided", (2, 32, 9, 11), (34, 16, 3, 3), stride=(2, 1), padding=(1, 2, 0, 1),
+         dilation=(1, 2), groups=2),
+    Case("groups-12x9-stride>kernel", (1, 36, 13, 10), (27, 12, 2, 2), stride=3, padding=(1, 0, 2, 1), groups=3),
+    Case("groups-8-per-group", (3, 16, 7, 7), (16, 8, 3, 3), padding=1, groups=2),
     Case("1x1-padded", (1, 3, 4, 5), (2, 3, 1, 1), padding=1),
     Case("all-ones", (1, 1, 1, 1), (1, 1, 1, 1)),
     Case("kernel=input-groups", (3, 4, 3, 6), (2, 2, 3, 6), groups=2),

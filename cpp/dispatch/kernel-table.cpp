@@ -14,9 +14,11 @@ namespace convbp {
         {ns::f32_copy_runs, ns::f32_add_runs, ns::f32_transpose},            \
         {ns::f64_copy_runs, ns::f64_add_runs, ns::f64_transpose},            \
         {ns::f32_direct_rows, ns::f32_direct_dots, ns::f32_direct_plane_dots, ns::f32_direct_plane_rows, \
-         ns::f32_direct_cvec_lanes, ns::f32_direct_cvec_rows, ns::f32_direct_cvec_dots},                 \
+         ns::f32_direct_cvec_lanes, ns::f32_direct_cvec_rows, ns::f32_direct_cvec_dots,                   \
+         ns::f32_direct_bcast_lanes, ns::f32_direct_bcast_rows, ns::f32_direct_bcast_dots},                 \
         {ns::f64_direct_rows, ns::f64_direct_dots, ns::f64_direct_plane_dots, ns::f64_direct_plane_rows, \
-         ns::f64_direct_cvec_lanes, ns::f64_direct_cvec_rows, ns::f64_direct_cvec_dots},                 \
+         ns::f64_direct_cvec_lanes, ns::f64_direct_cvec_rows, ns::f64_direct_cvec_dots,                   \
+         ns::f64_direct_bcast_lanes, ns::f64_direct_bcast_rows, ns::f64_direct_bcast_dots},                 \
   }
 
 const KernelTable& kernel_table_for(Isa isa) {

@@ -36,6 +36,9 @@ struct DirectKernels {
   int cvec_lanes;  // channels per pixel vector of cvec_rows / cvec_dots
   void (*cvec_rows)(const DirectCvecArgs<T>&);
   void (*cvec_dots)(const DirectCvecArgs<T>&);
+  int bcast_lanes;  // channels per vector of bcast_rows / bcast_dots
+  void (*bcast_rows)(const DirectBcastArgs<T>&);
+  void (*bcast_dots)(const DirectBcastArgs<T>&);
 };
 
 struct KernelTable {

@@ -118,6 +118,7 @@ const T* input_planes(const KernelTable& kt, const ConvParams& p, const SplitGeo
 template <typename T>
 void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
   if (cvec_fits(p)) return forward_cvec(kt, p, x, w, bias, y);
+  if (bcast_fits(p, Pass::Forward, kt.direct<T>().bcast_lanes)) return forward_bcast(kt, p, x, w, bias, y);
   if (plane_rows_fits(p)) return forward_planes(kt, p, x, w, bias, y);
   const auto rows = kt.direct<T>().rows;
   const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
@@ -182,6 +183,7 @@ void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w,
 template <typename T>
 void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx) {
   if (cvec_fits(p)) return backward_input_cvec(kt, p, dy, w, dx);
+  if (bcast_fits(p, Pass::BackwardInput, kt.direct<T>().bcast_lanes)) return backward_input_bcast(kt, p, dy, w, dx);
   if (plane_rows_fits(p)) return backward_input_planes(kt, p, dy, w, dx);
   const auto rows = kt.direct<T>().rows;
   const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
@@ -285,6 +287,7 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
 template <typename T>
 void backward_weight(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw) {
   if (cvec_fits(p)) return backward_weight_cvec(kt, p, x, dy, dw);
+  if (bcast_fits(p, Pass::BackwardWeight, kt.direct<T>().bcast_lanes)) return backward_weight_bcast(kt, p, x, dy, dw);
   if (plane_dots_fits(p)) return backward_weight_planes(kt, p, x, dy, dw);
   const auto dots = kt.direct<T>().dots;
   const int64_t P = p.P(), Q = p.Q(), Cg = p.Cg(), Kg = p.Kg(), RS = p.R * p.S, G = p.groups;
@@ -394,7 +397,13 @@ std::string refuses(const ConvParams&, Pass, DType) { return ""; }
 // 14x14, 28x28, 56x56). What decides is how far im2col's GEMM degenerates: its
 // reduction length is C/groups*R*S and it copies every input R*S times.
 //   - depthwise (C/groups == 1): direct wins every pass by 3-40x;
-//   - grouped: direct wins while C/groups is small; the break-even C/groups per pass
+//   - grouped, where the broadcast kernels fit (a group's channels fill at least
+//     half the lanes: drivers/direct-grouped-bcast.cpp): direct wins fwd and
+//     bwd_data at every C/groups measured (8..64 on 7x7..56x56 planes: im2col took
+//     1.1-2.6x direct's time, least at 64) and bwd_weight up to C/groups 32 (1.0-1.6x;
+//     at 64 im2col is faster on planes below 28x28: direct took 1.4x at 7x7);
+//   - other grouped layers (the rows and dots kernels): direct wins while C/groups
+//     is small; the break-even C/groups per pass
 //     (direct/im2col time ratio near 1) is about 8 for fwd on planes up to 32x32
 //     (4 above), for bwd_data 16 on planes up to 32x32 (0.7x at 14x14, 0.86x at
 //     28x28; 8 above: 1.3x at 56x56), and for bwd_weight 8 on planes of 28x28 or
@@ -420,12 +429,21 @@ AutoLimit grouped_limit(const ConvParams& p, Pass pass) {
   }
 }
 constexpr int64_t kDenseMaxReduction = 32, kDenseStridedMaxReduction = 16;
-std::string auto_declines(const ConvParams& p, Pass pass, DType) {
+constexpr int64_t kBcastMaxCg = 64, kBcastWeightMaxCg = 32;
+std::string auto_declines(const ConvParams& p, Pass pass, DType dtype) {
   const int64_t Cg = p.Cg(), taps = p.R * p.S, red = Cg * taps;
   const std::string here = " (here groups=" + std::to_string(p.groups) + ", C/groups=" + std::to_string(Cg) +
                            ", R*S=" + std::to_string(taps) + ", P*Q=" + std::to_string(p.P() * p.Q()) + ")";
   if (p.groups > 1) {
     if (Cg == 1) return "";
+    const int lanes = dtype == DType::F32 ? kernel_table().direct<float>().bcast_lanes
+                                          : kernel_table().direct<double>().bcast_lanes;
+    if (bcast_fits(p, pass, lanes)) {
+      const int64_t lim = pass == Pass::BackwardWeight ? kBcastWeightMaxCg : kBcastMaxCg;
+      if (Cg <= lim) return "";
+      return std::string("auto uses direct's broadcast kernels for ") + pass_name(pass) +
+             " only with C/groups <= " + std::to_string(lim) + here;
+    }
     const AutoLimit lim = grouped_limit(p, pass);
     if (Cg <= lim.grouped_cg) return "";
     return std::string("auto uses direct for ") + pass_name(pass) + " of grouped convolutions only with C/groups <= " +

@@ -2,6 +2,7 @@
 // every ISA the CPU supports in one process (the route itself uses kernel_table()).
 #pragma once
 
+#include "convbp/conv.hpp"
 #include "convbp/params.hpp"
 #include "dispatch/kernel-table.hpp"
 
@@ -37,5 +38,16 @@ template <typename T>
 void backward_input_cvec(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx);
 template <typename T>
 void backward_weight_cvec(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);
+
+// All three passes by the broadcast kernels (drivers/direct-grouped-bcast.cpp), for
+// grouped convolutions whose lane channels (output channels of a group; input
+// channels in backward-input) fill at least half of `lanes`.
+bool bcast_fits(const ConvParams& p, Pass pass, int lanes);
+template <typename T>
+void forward_bcast(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
+template <typename T>
+void backward_input_bcast(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx);
+template <typename T>
+void backward_weight_bcast(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);
 
 }  // namespace convbp::direct

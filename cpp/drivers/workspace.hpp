@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <new>
+#include <vector>
 
 namespace convbp {
 
@@ -44,5 +45,14 @@ class AlignedBuffer {
   T* p_ = nullptr;
   int64_t n_ = 0;
 };
+
+// A per-thread scratch array of at least n elements, kept between calls (a task
+// carves all it needs from one call; the next call on the thread may move it).
+template <typename T>
+T* thread_scratch(int64_t n) {
+  thread_local std::vector<T> buf;
+  if (int64_t(buf.size()) < n) buf.resize(size_t(n));
+  return buf.data();
+}
 
 }  // namespace convbp

@@ -74,6 +74,21 @@
 //   (lane-wise products; bias and each w[k] / dw[k] are one pixel of L lanes).
 //   Every src pixel of the sums is read, so the driver pads src to cover them.
 //   Sums run in tap order (rows) and pixel order (dots): deterministic.
+//
+// broadcast rows and dots (grouped convolutions with many channels per group: one
+// vector holds L = <t>_direct_bcast_lanes output channels of a group, input
+// channels in backward-input, and each input value is broadcast against it, so
+// every FMA is a full vector whatever the plane's width; the driver lists output
+// pixels and taps as offsets into zero-padded input planes, so stride, dilation
+// and backward-input phases are all lists):
+//
+//   rows: for q < npix:
+//     out[ooff[q]*L + l] = (bias ? bias[l] : 0) + sum_{u < ntaps} w[u*L + l] * src[poff[q] + toff[u]]
+//   dots: for u < ntaps:
+//     dw[u*L + l] = sum_{q < npix} dy[q*L + l] * src[poff[q] + toff[u]]
+//
+//   Sums run in tap order (rows) and pixel order (dots): deterministic. Every src
+//   element of the sums is read, so the driver pads src to cover them.
 #pragma once
 
 #include <cstdint>
@@ -144,6 +159,20 @@ struct DirectCvecArgs {
   const T* dy = nullptr;    // dots
   int64_t dy_row = 0;
   T* dw = nullptr;          // dots
+};
+
+template <typename T>
+struct DirectBcastArgs {
+  int64_t npix = 0, ntaps = 0;
+  const int64_t* poff = nullptr;  // per pixel: its first input element
+  const int64_t* toff = nullptr;  // per tap: added to poff
+  const T* src = nullptr;
+  const T* w = nullptr;           // rows: ntaps x L
+  const T* bias = nullptr;        // rows: L, may be null
+  const int64_t* ooff = nullptr;  // rows: per pixel, its L-lane slot of out
+  T* out = nullptr;               // rows
+  const T* dy = nullptr;          // dots: npix x L
+  T* dw = nullptr;                // dots: ntaps x L
 };
 
 template <typename T>

@@ -80,6 +80,12 @@ struct CopyRun {
   void f64_direct_cvec_rows(const DirectCvecArgs<double>& a);                                       \
   void f32_direct_cvec_dots(const DirectCvecArgs<float>& a);                                        \
   void f64_direct_cvec_dots(const DirectCvecArgs<double>& a);                                       \
+  /* <t>-direct-bcast-<isa>.cpp: grouped, a group's channels in the lanes, inputs broadcast. */      \
+  extern const int f32_direct_bcast_lanes, f64_direct_bcast_lanes;                                 \
+  void f32_direct_bcast_rows(const DirectBcastArgs<float>& a);                                      \
+  void f64_direct_bcast_rows(const DirectBcastArgs<double>& a);                                     \
+  void f32_direct_bcast_dots(const DirectBcastArgs<float>& a);                                      \
+  void f64_direct_bcast_dots(const DirectBcastArgs<double>& a);                                     \
   }
 
 CONVBP_DECLARE_ISA_KERNELS(generic)

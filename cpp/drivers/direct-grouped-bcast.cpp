@@ -1,0 +1,291 @@
+// The direct route's grouped passes with a group's channels in the vector lanes
+// and every input value broadcast (kernels/direct-bcast.inl says why). A task
+// copies the planes it reads into a zero-padded buffer, so every tap of every
+// output pixel is an offset (poff[q] + toff[u]) and the kernel needs no bounds;
+// the kernel writes pixels of L lanes, transposed back to planes at the end.
+// Weights are packed once per call into tap-major vectors of L channels (zeros
+// past the group's last channel).
+//
+//   forward (DESIGN.md): y[n,k,p,q] = b[k] + sum_{c,r,s} w[k,c,r,s] x[n,c, p*sh + r*dh - top, q*sw + s*dw - left]
+//     lanes: L output channels k of a group; taps u = (c, r, s).
+//   backward-input, the seeds' gather form (Diba eqs. 24-29: dx is the full
+//   correlation of the stride-dilated dy with rot180(w)), split by output phase
+//   (h mod sh, v mod sw) so only the taps that land on real dy entries exist
+//   (direct-geometry.hpp: phase_taps):
+//     dx[n,c, fh + sh*i, fw + sw*j] = sum over k and the phase's taps (r, s) of w[k,c,r,s] dy[n,k, base_r + i, base_s + j]
+//     lanes: L input channels c of a group; taps u = (k, phase tap).
+//   backward-weight (Diba eq. 15): dw[k,c,r,s] = sum_{n,p,q} dy[n,k,p,q] x[n,c, p*sh + r*dh - top, q*sw + s*dw - left]
+//     lanes: L output channels k; taps u = (c, r, s); dots over the pixels.
+//
+// Forward and backward-input tasks are (image, group); backward-weight tasks are
+// (group, block of L output channels) walking every image in order and adding
+// each image's sums in double: no two tasks write one element, and the result
+// does not depend on the thread count.
+#include <algorithm>
+#include <type_traits>
+#include <vector>
+
+#include "drivers/conv-direct.hpp"
+#include "drivers/direct-geometry.hpp"
+#include "drivers/parallel.hpp"
+#include "drivers/workspace.hpp"
+
+namespace convbp::direct {
+
+namespace {
+
+// Elements of one task's padded planes above which the route declines (the
+// buffer is per thread; 2^20 floats = 4 MB).
+constexpr int64_t kMaxPlaneElements = int64_t(1) << 20;
+// float32 dots: pixels per partial sum before it is added in double.
+constexpr int64_t kFlushPixels = 4096;
+
+int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// `count` planes of size_h x size_w (plane_stride apart) into rows x cols
+// buffers, plane pixel (h, v) at (h + top, v + left), zeros around; the parts
+// that land outside the buffer are never read by the kernel and not copied.
+template <typename T>
+void pad_planes(const T* src, int64_t plane_stride, int64_t count, int64_t size_h, int64_t size_w,
+                int64_t rows, int64_t cols, int64_t top, int64_t left, T* buf) {
+  const int64_t v0 = std::max<int64_t>(0, -left), v1 = std::min(size_w, cols - left);
+  const int64_t h0 = std::max<int64_t>(0, -top), h1 = std::min(size_h, rows - top);
+  for (int64_t c = 0; c < count; ++c) {
+    T* b = buf + c * rows * cols;
+    if (v0 >= v1 || h0 >= h1) {
+      std::fill(b, b + rows * cols, T(0));
+      continue;
+    }
+    std::fill(b, b + (h0 + top) * cols, T(0));
+    for (int64_t h = h0; h < h1; ++h) {
+      T* row = b + (h + top) * cols;
+      const T* s = src + c * plane_stride + h * size_w;
+      std::fill(row, row + v0 + left, T(0));
+      std::copy(s + v0, s + v1, row + v0 + left);
+      std::fill(row + v1 + left, row + cols, T(0));
+    }
+    std::fill(b + (h1 + top) * cols, b + rows * cols, T(0));
+  }
+}
+
+// The forward-form geometry (forward, backward-weight): the padded planes cover
+// every input the P x Q outputs read; pixel (p, q) starts at p*sh rows, q*sw
+// columns; tap (c, r, s) adds c planes, r*dh rows, s*dw columns.
+struct ForwardGeom {
+  int64_t rows = 0, cols = 0;
+  std::vector<int64_t> poff, ooff, toff;
+  int64_t plane() const { return rows * cols; }
+};
+ForwardGeom forward_geom(const ConvParams& p) {
+  ForwardGeom g;
+  g.rows = (p.P() - 1) * p.stride_h + (p.R - 1) * p.dil_h + 1;
+  g.cols = (p.Q() - 1) * p.stride_w + (p.S - 1) * p.dil_w + 1;
+  for (int64_t i = 0; i < p.P(); ++i)
+    for (int64_t j = 0; j < p.Q(); ++j) {
+      g.poff.push_back(i * p.stride_h * g.cols + j * p.stride_w);
+      g.ooff.push_back(int64_t(g.ooff.size()));
+    }
+  for (int64_t c = 0; c < p.Cg(); ++c)
+    for (int64_t r = 0; r < p.R; ++r)
+      for (int64_t s = 0; s < p.S; ++s) g.toff.push_back(c * g.plane() + r * p.dil_h * g.cols + s * p.dil_w);
+  return g;
+}
+
+// Packs the weights of (group g, lane block b) as taps x L vectors: lane l, tap u
+// holds w[lane_base(g, b) + l][u] through `at`, zero past `lanes_in_group`.
+template <typename T, class At>
+void pack_lanes(int64_t groups, int64_t lanes_in_group, int64_t taps, int L, AlignedBuffer<T>& out, At at) {
+  const int64_t blocks = cdiv(lanes_in_group, L);
+  out.reset(groups * blocks * taps * L);
+  parallel_for(groups * blocks, [&](int64_t gb) {
+    const int64_t g = gb / blocks, l0 = gb % blocks * L, ln = std::min<int64_t>(L, lanes_in_group - l0);
+    T* d = out.data() + gb * taps * L;
+    for (int64_t u = 0; u < taps; ++u)
+      for (int64_t l = 0; l < L; ++l) d[u * L + l] = l < ln ? at(g, l0 + l, u) : T(0);
+  });
+}
+
+}  // namespace
+
+// Where broadcasting beats the rows and dots kernels, measured on this machine
+// (AMD Zen 4, AVX-512, float32 so L = 16, one thread; grouped 3x3 layers with
+// C/groups = K/groups = 4..64 on 7x7 to 56x56 planes, min of 7 interleaved runs;
+// time of im2col / time of rows-dots -> broadcast):
+//   - lanes at least half full (C/groups >= 8): forward and backward-input faster
+//     everywhere, e.g. 14x14 C/groups 16: fwd 0.77 -> 1.61, bwd_data 0.92 -> 2.31;
+//     C/groups 8: fwd 1.04 -> 1.37, bwd_data 0.99 -> 1.91;
+//   - backward-weight with half the lanes idle (C/groups 8) loses on planes of 14x14
+//     and up (28x28: 1.91 -> 1.50, 56x56: 2.05 -> 1.37: the dots kernel's vectors run
+//     along full rows there) and wins below (7x7: 0.85 -> 1.73); with full lanes it
+//     wins everywhere (14x14 C/groups 16: 0.85 -> 1.55);
+//   - a quarter of the lanes (C/groups 4) would waste 3/4 of each FMA: declined.
+bool bcast_fits(const ConvParams& p, Pass pass, int lanes) {
+  if (p.groups == 1 || p.Cg() == 1) return false;  // dense: im2col; depthwise: kernels of its own
+  const bool bwd_input = pass == Pass::BackwardInput;
+  const int64_t lane_channels = bwd_input ? p.Cg() : p.Kg();
+  if (2 * lane_channels < lanes) return false;
+  if (pass == Pass::BackwardWeight && lane_channels < lanes && p.P() * p.Q() >= 14 * 14) return false;
+  // The task's padded planes (backward-input: dy planes padded by the taps' reach).
+  const int64_t planes = bwd_input ? p.Kg() * (p.P() + p.R * p.dil_h) * (p.Q() + p.S * p.dil_w)
+                                   : p.Cg() * ((p.P() - 1) * p.stride_h + (p.R - 1) * p.dil_h + 1) *
+                                         ((p.Q() - 1) * p.stride_w + (p.S - 1) * p.dil_w + 1);
+  return planes <= kMaxPlaneElements;
+}
+
+template <typename T>
+void forward_bcast(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
+  const DirectKernels<T>& dk = kt.direct<T>();
+  const int L = dk.bcast_lanes;
+  const int64_t PQ = p.P() * p.Q(), HW = p.H * p.W, Cg = p.Cg(), Kg = p.Kg(), G = p.groups;
+  const int64_t U = Cg * p.R * p.S, kblocks = cdiv(Kg, L);
+  const ForwardGeom geo = forward_geom(p);
+  AlignedBuffer<T> wp;
+  pack_lanes<T>(G, Kg, U, L, wp, [&](int64_t g, int64_t k, int64_t u) { return w[(g * Kg + k) * U + u]; });
+  parallel_for(p.N * G, [&](int64_t task) {
+    const int64_t n = task / G, g = task % G;
+    T* buf = thread_scratch<T>(Cg * geo.plane() + PQ * L + L);
+    T* out = buf + Cg * geo.plane();
+    T* bb = out + PQ * L;
+    pad_planes(x + (n * p.C + g * Cg) * HW, HW, Cg, p.H, p.W, geo.rows, geo.cols, p.pad_top, p.pad_left, buf);
+    for (int64_t kb = 0; kb < kblocks; ++kb) {
+      const int64_t k0 = g * Kg + kb * L, kn = std::min<int64_t>(L, Kg - kb * L);
+      if (bias) {
+        std::fill(bb, bb + L, T(0));
+        std::copy(bias + k0, bias + k0 + kn, bb);
+      }
+      DirectBcastArgs<T> a;
+      a.npix = PQ, a.ntaps = U;
+      a.poff = geo.poff.data(), a.toff = geo.toff.data(), a.ooff = geo.ooff.data();
+      a.src = buf, a.w = wp.data() + (g * kblocks + kb) * U * L, a.bias = bias ? bb : nullptr;
+      a.out = out;
+      dk.bcast_rows(a);
+      kt.move<T>().transpose(out, L, PQ, kn, y + (n * p.K + k0) * PQ, PQ);
+    }
+  });
+}
+
+template <typename T>
+void backward_input_bcast(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx) {
+  const DirectKernels<T>& dk = kt.direct<T>();
+  const int L = dk.bcast_lanes;
+  const int64_t P = p.P(), Q = p.Q(), H = p.H, W = p.W, Cg = p.Cg(), Kg = p.Kg(), G = p.groups, RS = p.R * p.S;
+  const int64_t sh = p.stride_h, sw = p.stride_w, cblocks = cdiv(Cg, L);
+  // Per phase: its pixels and its taps (row base, column base, kernel tap); dy
+  // rows base + i and columns base + j are read for every pixel (i, j) of the
+  // phase, so the padded dy planes span the lowest to the highest of those.
+  struct Phase {
+    int64_t fh, fw, rows, cols;
+    std::vector<int64_t> rbase, cbase, rs;
+  };
+  std::vector<Phase> phases;
+  int64_t rmin = 0, rmax = P - 1, cmin = 0, cmax = Q - 1;
+  for (int64_t fh = 0; fh < sh && fh < H; ++fh) {
+    const std::vector<PhaseTap> rt = phase_taps(fh, sh, p.dil_h, p.pad_top, p.R, H, P);
+    for (int64_t fw = 0; fw < sw && fw < W; ++fw) {
+      const std::vector<PhaseTap> ct = phase_taps(fw, sw, p.dil_w, p.pad_left, p.S, W, Q);
+      Phase ph{fh, fw, phase_count(H, sh, fh), phase_count(W, sw, fw), {}, {}, {}};
+      for (int64_t r = 0; r < p.R; ++r)
+        for (int64_t s = 0; s < p.S; ++s) {
+          const PhaseTap &tr = rt[size_t(r)], &tc = ct[size_t(s)];
+          if (tr.lo >= tr.hi || tc.lo >= tc.hi) continue;  // lands on no dy entry of this phase
+          ph.rbase.push_back(tr.base);
+          ph.cbase.push_back(tc.base);
+          ph.rs.push_back(r * p.S + s);
+          rmin = std::min(rmin, tr.base), rmax = std::max(rmax, tr.base + ph.rows - 1);
+          cmin = std::min(cmin, tc.base), cmax = std::max(cmax, tc.base + ph.cols - 1);
+        }
+      phases.push_back(std::move(ph));
+    }
+  }
+  const int64_t rows = rmax - rmin + 1, cols = cmax - cmin + 1, plane = rows * cols;
+  // All phases' pixels in one list, taps u = (k, phase tap) and packed weights
+  // (group, lane block, u) per phase, each phase a slice of the three.
+  std::vector<int64_t> poff, ooff, toff, pix0, tap0, wq0;
+  int64_t wtotal = 0;
+  for (const Phase& ph : phases) {
+    pix0.push_back(int64_t(poff.size()));
+    tap0.push_back(int64_t(toff.size()));
+    wq0.push_back(wtotal);
+    for (int64_t i = 0; i < ph.rows; ++i)
+      for (int64_t j = 0; j < ph.cols; ++j) {
+        poff.push_back(i * cols + j);
+        ooff.push_back((ph.fh + sh * i) * W + ph.fw + sw * j);
+      }
+    for (int64_t k = 0; k < Kg; ++k)
+      for (size_t t = 0; t < ph.rs.size(); ++t)
+        toff.push_back(k * plane + (ph.rbase[t] - rmin) * cols + (ph.cbase[t] - cmin));
+    wtotal += G * cblocks * Kg * int64_t(ph.rs.size()) * L;
+  }
+  pix0.push_back(int64_t(poff.size()));
+  AlignedBuffer<T> wq(wtotal);
+  for (size_t k = 0; k < phases.size(); ++k) {
+    const Phase& ph = phases[k];
+    const int64_t nt = int64_t(ph.rs.size());
+    AlignedBuffer<T> one;
+    pack_lanes<T>(G, Cg, Kg * nt, L, one, [&](int64_t g, int64_t c, int64_t u) {
+      return w[((g * Kg + u / nt) * Cg + c) * RS + ph.rs[size_t(u % nt)]];
+    });
+    std::copy(one.data(), one.data() + G * cblocks * Kg * nt * L, wq.data() + wq0[k]);
+  }
+  parallel_for(p.N * G, [&](int64_t task) {
+    const int64_t n = task / G, g = task % G;
+    T* buf = thread_scratch<T>(Kg * plane + H * W * L);
+    T* out = buf + Kg * plane;
+    pad_planes(dy + (n * p.K + g * Kg) * P * Q, P * Q, Kg, P, Q, rows, cols, -rmin, -cmin, buf);
+    for (int64_t cb = 0; cb < cblocks; ++cb) {
+      const int64_t c0 = g * Cg + cb * L, cn = std::min<int64_t>(L, Cg - cb * L);
+      for (size_t k = 0; k < phases.size(); ++k) {
+        const int64_t nt = int64_t(phases[k].rs.size());
+        DirectBcastArgs<T> a;
+        a.npix = pix0[k + 1] - pix0[k], a.ntaps = Kg * nt;
+        a.poff = poff.data() + pix0[k], a.ooff = ooff.data() + pix0[k], a.toff = toff.data() + tap0[k];
+        a.src = buf, a.w = wq.data() + wq0[k] + (g * cblocks + cb) * Kg * nt * L;
+        a.out = out;
+        dk.bcast_rows(a);
+      }
+      kt.move<T>().transpose(out, L, H * W, cn, dx + (n * p.C + c0) * H * W, H * W);
+    }
+  });
+}
+
+template <typename T>
+void backward_weight_bcast(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw) {
+  const DirectKernels<T>& dk = kt.direct<T>();
+  const int L = dk.bcast_lanes;
+  const int64_t PQ = p.P() * p.Q(), HW = p.H * p.W, Cg = p.Cg(), Kg = p.Kg(), G = p.groups;
+  const int64_t U = Cg * p.R * p.S, kblocks = cdiv(Kg, L);
+  const int64_t flush = std::is_same<T, float>::value ? kFlushPixels : PQ;
+  const ForwardGeom geo = forward_geom(p);
+  parallel_for(G * kblocks, [&](int64_t task) {
+    const int64_t g = task / kblocks, k0 = g * Kg + task % kblocks * L, kn = std::min<int64_t>(L, Kg - task % kblocks * L);
+    T* buf = thread_scratch<T>(Cg * geo.plane() + PQ * L + U * L);
+    T* dyb = buf + Cg * geo.plane();
+    T* part = dyb + PQ * L;
+    std::vector<double> sum(size_t(U * L), 0.0);
+    std::fill(dyb, dyb + PQ * L, T(0));  // lanes past kn stay zero
+    for (int64_t n = 0; n < p.N; ++n) {
+      pad_planes(x + (n * p.C + g * Cg) * HW, HW, Cg, p.H, p.W, geo.rows, geo.cols, p.pad_top, p.pad_left, buf);
+      kt.move<T>().transpose(dy + (n * p.K + k0) * PQ, PQ, kn, PQ, dyb, L);
+      for (int64_t q0 = 0; q0 < PQ; q0 += flush) {
+        DirectBcastArgs<T> a;
+        a.npix = std::min(flush, PQ - q0), a.ntaps = U;
+        a.poff = geo.poff.data() + q0, a.toff = geo.toff.data();
+        a.src = buf, a.dy = dyb + q0 * L, a.dw = part;
+        dk.bcast_dots(a);
+        for (int64_t i = 0; i < U * L; ++i) sum[size_t(i)] += double(part[i]);
+      }
+    }
+    for (int64_t l = 0; l < kn; ++l)
+      for (int64_t u = 0; u < U; ++u) dw[(k0 + l) * U + u] = T(sum[size_t(u * L + l)]);
+  });
+}
+
+#define CONVBP_INSTANTIATE(T)                                                                                   \
+  template void forward_bcast<T>(const KernelTable&, const ConvParams&, const T*, const T*, const T*, T*); \
+  template void backward_input_bcast<T>(const KernelTable&, const ConvParams&, const T*, const T*, T*);     \
+  template void backward_weight_bcast<T>(const KernelTable&, const ConvParams&, const T*, const T*, T*);
+CONVBP_INSTANTIATE(float)
+CONVBP_INSTANTIATE(double)
+#undef CONVBP_INSTANTIATE
+
+}  // namespace convbp::direct

@@ -1,0 +1,14 @@
+// The direct route's broadcast micro-kernels (grouped convolutions, channels of a group in the lanes) for double on baseline SSE2 (GCC vector extensions).
+// Contract: kernels/direct-args.hpp; the code: kernels/direct-bcast.inl.
+#include "kernels/kernels.hpp"
+#include "kernels/generic/vec-generic.hpp"
+
+namespace convbp::generic {
+
+#include "kernels/direct-bcast.inl"
+
+const int f64_direct_bcast_lanes = VecF64::L;
+void f64_direct_bcast_rows(const DirectBcastArgs<double>& a) { direct_bcast_rows<VecF64>(a); }
+void f64_direct_bcast_dots(const DirectBcastArgs<double>& a) { direct_bcast_dots<VecF64>(a); }
+
+}  // namespace convbp::generic
