@@ -24,17 +24,11 @@
 #include "drivers/conv-direct.hpp"
 #include "drivers/direct-geometry.hpp"
 #include "drivers/parallel.hpp"
+#include "drivers/workspace.hpp"
 
 namespace convbp::direct {
 
 namespace {
-
-template <typename T>
-T* cvec_scratch(int64_t n) {
-  thread_local std::vector<T> buf;
-  if (int64_t(buf.size()) < n) buf.resize(size_t(n));
-  return buf.data();
-}
 
 // A zero-padded buffer of rows x cols pixels (L lanes each) holding a block of
 // channel planes (`size_h` x `size_w`) with plane pixel (h, w) at buffer pixel
@@ -130,7 +124,7 @@ void forward_cvec(const KernelTable& kt, const ConvParams& p, const T* x, const 
   const Taps taps = forward_taps(p, g);
   parallel_for(p.N * cblocks, [&](int64_t task) {
     const int64_t n = task / cblocks, c0 = task % cblocks * L, cn = std::min<int64_t>(L, C - c0);
-    T* buf = cvec_scratch<T>(g.pixels() * L + P * Q * L + RS * L + L);
+    T* buf = thread_scratch<T>(g.pixels() * L + P * Q * L + RS * L + L);
     T* out = buf + g.pixels() * L;
     T* wbuf = out + P * Q * L;
     T* bbuf = wbuf + RS * L;
@@ -156,49 +150,24 @@ void backward_input_cvec(const KernelTable& kt, const ConvParams& p, const T* dy
   const int L = dk.cvec_lanes;
   const int64_t P = p.P(), Q = p.Q(), C = p.C, H = p.H, W = p.W, RS = p.R * p.S, cblocks = channel_blocks(p, L);
   const int64_t sh = p.stride_h, sw = p.stride_w;
-  // Per phase: its taps as (row base, column base, weight); dy rows base + i and
-  // columns base + j are read for every i, j of the phase, so the padded dy
-  // buffer spans the lowest to the highest of those over all phases.
-  struct Phase {
-    int64_t fh, fw, rows, cols;
-    std::vector<int64_t> rbase, cbase, widx;
-  };
-  std::vector<Phase> phases;
-  int64_t rmin = 0, rmax = P - 1, cmin = 0, cmax = Q - 1;
-  for (int64_t fh = 0; fh < sh && fh < H; ++fh) {
-    const std::vector<PhaseTap> rt = phase_taps(fh, sh, p.dil_h, p.pad_top, p.R, H, P);
-    for (int64_t fw = 0; fw < sw && fw < W; ++fw) {
-      const std::vector<PhaseTap> ct = phase_taps(fw, sw, p.dil_w, p.pad_left, p.S, W, Q);
-      Phase ph{fh, fw, phase_count(H, sh, fh), phase_count(W, sw, fw), {}, {}, {}};
-      for (int64_t r = 0; r < p.R; ++r)
-        for (int64_t s = 0; s < p.S; ++s) {
-          const PhaseTap &tr = rt[size_t(r)], &tc = ct[size_t(s)];
-          if (tr.lo >= tr.hi || tc.lo >= tc.hi) continue;  // lands on no dy entry of this phase
-          ph.rbase.push_back(tr.base);
-          ph.cbase.push_back(tc.base);
-          ph.widx.push_back(r * p.S + s);
-          rmin = std::min(rmin, tr.base), rmax = std::max(rmax, tr.base + ph.rows - 1);
-          cmin = std::min(cmin, tc.base), cmax = std::max(cmax, tc.base + ph.cols - 1);
-        }
-      phases.push_back(std::move(ph));
-    }
-  }
-  const Padded g{rmax - rmin + 1, cmax - cmin + 1, -rmin, -cmin};
+  const PixelPhases pp = pixel_phases(p);
+  const std::vector<PixelPhase>& phases = pp.phases;
+  const Padded g{pp.buffer_rows(), pp.buffer_cols(), -pp.rmin, -pp.cmin};
   std::vector<Taps> phase_taps_of(phases.size());
   for (size_t k = 0; k < phases.size(); ++k)
-    for (size_t t = 0; t < phases[k].widx.size(); ++t) {
-      phase_taps_of[k].off.push_back((phases[k].rbase[t] - rmin) * g.cols + (phases[k].cbase[t] - cmin));
-      phase_taps_of[k].widx.push_back(phases[k].widx[t]);
+    for (size_t t = 0; t < phases[k].rs.size(); ++t) {
+      phase_taps_of[k].off.push_back((phases[k].rbase[t] - pp.rmin) * g.cols + (phases[k].cbase[t] - pp.cmin));
+      phase_taps_of[k].widx.push_back(phases[k].rs[t]);
     }
   parallel_for(p.N * cblocks, [&](int64_t task) {
     const int64_t n = task / cblocks, c0 = task % cblocks * L, cn = std::min<int64_t>(L, C - c0);
-    T* buf = cvec_scratch<T>(g.pixels() * L + H * W * L + RS * L);
+    T* buf = thread_scratch<T>(g.pixels() * L + H * W * L + RS * L);
     T* out = buf + g.pixels() * L;
     T* wbuf = out + H * W * L;
     interleave(kt, g, dy + (n * C + c0) * P * Q, P * Q, cn, P, Q, L, buf);
     interleave_weights(w, c0, cn, RS, L, wbuf);
     for (size_t k = 0; k < phases.size(); ++k) {
-      const Phase& ph = phases[k];
+      const PixelPhase& ph = phases[k];
       DirectCvecArgs<T> a = with_taps<T>(phase_taps_of[k]);
       a.m = ph.rows, a.n = ph.cols;
       a.src = buf, a.src_row = g.cols, a.src_col = 1;
@@ -219,7 +188,7 @@ void backward_weight_cvec(const KernelTable& kt, const ConvParams& p, const T* x
   const Taps taps = forward_taps(p, g);
   parallel_for(cblocks, [&](int64_t cb) {
     const int64_t c0 = cb * L, cn = std::min<int64_t>(L, C - c0);
-    T* buf = cvec_scratch<T>(g.pixels() * L + P * Q * L + RS * L);
+    T* buf = thread_scratch<T>(g.pixels() * L + P * Q * L + RS * L);
     T* dyb = buf + g.pixels() * L;
     T* part = dyb + P * Q * L;
     std::vector<double> sum(size_t(RS * L), 0.0);

@@ -16,6 +16,7 @@
 #include "drivers/conv-direct.hpp"
 #include "drivers/direct-geometry.hpp"
 #include "drivers/parallel.hpp"
+#include "drivers/workspace.hpp"
 
 namespace convbp::direct {
 
@@ -23,13 +24,6 @@ namespace {
 
 // Outputs one task aims for.
 constexpr int64_t kTaskOutputs = 16384;
-
-template <typename T>
-T* split_scratch(int64_t n) {
-  thread_local std::vector<T> buf;
-  if (int64_t(buf.size()) < n) buf.resize(size_t(n));
-  return buf.data();
-}
 
 struct PlaneTaps {
   std::vector<int64_t> off, lo, hi, rlo, rhi, widx;
@@ -104,7 +98,7 @@ void forward_planes(const KernelTable& kt, const ConvParams& p, const T* x, cons
     DirectPlaneRowsArgs<T> a = base;
     a.channels = cn;
     if (sg.copy) {
-      T* buf = split_scratch<T>(cn * plane);
+      T* buf = thread_scratch<T>(cn * plane);
       split_planes(kt, sg, x + (n * C + c0) * HW, cn, buf);
       a.src = buf;
     } else {
@@ -150,7 +144,7 @@ void backward_input_planes(const KernelTable& kt, const ConvParams& p, const T* 
     const int64_t n = task / sp.cblocks, c0 = task % sp.cblocks * sp.cb, cn = std::min(sp.cb, C - c0);
     T* dxc = dx + (n * C + c0) * H * W;
     const int64_t block = cn * rmax * cmax;  // one column phase of the task's channels
-    T* tmp = (sh > 1 || sw > 1) ? split_scratch<T>(nfw * block) : nullptr;
+    T* tmp = (sh > 1 || sw > 1) ? thread_scratch<T>(nfw * block) : nullptr;
     for (const Phase& ph : phases) {
       DirectPlaneRowsArgs<T> a = args_of<T>(ph.taps);
       a.channels = cn;

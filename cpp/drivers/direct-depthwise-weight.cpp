@@ -17,6 +17,7 @@
 #include "drivers/conv-direct.hpp"
 #include "drivers/direct-geometry.hpp"
 #include "drivers/parallel.hpp"
+#include "drivers/workspace.hpp"
 
 namespace convbp::direct {
 
@@ -25,13 +26,6 @@ namespace {
 // FMAs one task aims for, and the input elements one split-phase copy may hold.
 constexpr int64_t kTaskWork = int64_t(1) << 17;
 constexpr int64_t kSplitElems = int64_t(1) << 16;
-
-template <typename T>
-T* split_scratch(int64_t n) {
-  thread_local std::vector<T> buf;
-  if (int64_t(buf.size()) < n) buf.resize(size_t(n));
-  return buf.data();
-}
 
 }  // namespace
 
@@ -101,7 +95,7 @@ void backward_weight_planes(const KernelTable& kt, const ConvParams& p, const T*
     // batches' sums added in order.
     const int64_t cb = Kg == 1 ? std::max<int64_t>(1, std::min(gn, kSplitElems / std::max<int64_t>(1, plane))) : 1;
     const int64_t NB = std::max<int64_t>(1, std::min(N, kSplitElems / std::max<int64_t>(1, cb * plane)));
-    T* buf = split_scratch<T>(NB * cb * plane);
+    T* buf = thread_scratch<T>(NB * cb * plane);
     a.src = buf;
     a.src_c = Kg == 1 ? plane : 0;
     for (int64_t g = g0; g < g0 + gn; g += cb) {

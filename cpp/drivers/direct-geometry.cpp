@@ -108,4 +108,30 @@ std::vector<PhaseTap> phase_taps(int64_t phase, int64_t stride, int64_t dil, int
   return taps;
 }
 
+PixelPhases pixel_phases(const ConvParams& p) {
+  const int64_t H = p.H, W = p.W, P = p.P(), Q = p.Q(), sh = p.stride_h, sw = p.stride_w;
+  PixelPhases pp;
+  pp.rmin = 0, pp.rmax = P - 1, pp.cmin = 0, pp.cmax = Q - 1;
+  for (int64_t fh = 0; fh < sh && fh < H; ++fh) {
+    const std::vector<PhaseTap> rt = phase_taps(fh, sh, p.dil_h, p.pad_top, p.R, H, P);
+    for (int64_t fw = 0; fw < sw && fw < W; ++fw) {
+      const std::vector<PhaseTap> ct = phase_taps(fw, sw, p.dil_w, p.pad_left, p.S, W, Q);
+      PixelPhase ph;
+      ph.fh = fh, ph.fw = fw, ph.rows = phase_count(H, sh, fh), ph.cols = phase_count(W, sw, fw);
+      for (int64_t r = 0; r < p.R; ++r)
+        for (int64_t s = 0; s < p.S; ++s) {
+          const PhaseTap &tr = rt[size_t(r)], &tc = ct[size_t(s)];
+          if (tr.lo >= tr.hi || tc.lo >= tc.hi) continue;  // lands on no dy entry of this phase
+          ph.rbase.push_back(tr.base);
+          ph.cbase.push_back(tc.base);
+          ph.rs.push_back(r * p.S + s);
+          pp.rmin = std::min(pp.rmin, tr.base), pp.rmax = std::max(pp.rmax, tr.base + ph.rows - 1);
+          pp.cmin = std::min(pp.cmin, tc.base), pp.cmax = std::max(pp.cmax, tc.base + ph.cols - 1);
+        }
+      pp.phases.push_back(std::move(ph));
+    }
+  }
+  return pp;
+}
+
 }  // namespace convbp::direct

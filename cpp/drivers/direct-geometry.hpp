@@ -78,4 +78,22 @@ inline int64_t phase_count(int64_t size, int64_t stride, int64_t phase) {
   return phase < size ? (size - phase + stride - 1) / stride : 0;
 }
 
+// Backward-input pixel-phase plan (both spatial dimensions) for kernels that read
+// dy from a zero-padded buffer: phase (fh, fw) holds the dx pixels (fh + sh*i,
+// fw + sw*j), i < rows, j < cols, and its taps, kernel tap rs = r*S + s reading dy
+// row rbase + i, column cbase + j (taps landing on no dy entry of the phase are
+// left out). Over all phases those reads span dy rows [rmin, rmax] and columns
+// [cmin, cmax] (which include every real dy row and column).
+struct PixelPhase {
+  int64_t fh = 0, fw = 0, rows = 0, cols = 0;
+  std::vector<int64_t> rbase, cbase, rs;
+};
+struct PixelPhases {
+  std::vector<PixelPhase> phases;
+  int64_t rmin = 0, rmax = 0, cmin = 0, cmax = 0;
+  int64_t buffer_rows() const { return rmax - rmin + 1; }
+  int64_t buffer_cols() const { return cmax - cmin + 1; }
+};
+PixelPhases pixel_phases(const ConvParams& p);
+
 }  // namespace convbp::direct

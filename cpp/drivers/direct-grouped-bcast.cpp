@@ -170,39 +170,15 @@ void backward_input_bcast(const KernelTable& kt, const ConvParams& p, const T* d
   const int L = dk.bcast_lanes;
   const int64_t P = p.P(), Q = p.Q(), H = p.H, W = p.W, Cg = p.Cg(), Kg = p.Kg(), G = p.groups, RS = p.R * p.S;
   const int64_t sh = p.stride_h, sw = p.stride_w, cblocks = cdiv(Cg, L);
-  // Per phase: its pixels and its taps (row base, column base, kernel tap); dy
-  // rows base + i and columns base + j are read for every pixel (i, j) of the
-  // phase, so the padded dy planes span the lowest to the highest of those.
-  struct Phase {
-    int64_t fh, fw, rows, cols;
-    std::vector<int64_t> rbase, cbase, rs;
-  };
-  std::vector<Phase> phases;
-  int64_t rmin = 0, rmax = P - 1, cmin = 0, cmax = Q - 1;
-  for (int64_t fh = 0; fh < sh && fh < H; ++fh) {
-    const std::vector<PhaseTap> rt = phase_taps(fh, sh, p.dil_h, p.pad_top, p.R, H, P);
-    for (int64_t fw = 0; fw < sw && fw < W; ++fw) {
-      const std::vector<PhaseTap> ct = phase_taps(fw, sw, p.dil_w, p.pad_left, p.S, W, Q);
-      Phase ph{fh, fw, phase_count(H, sh, fh), phase_count(W, sw, fw), {}, {}, {}};
-      for (int64_t r = 0; r < p.R; ++r)
-        for (int64_t s = 0; s < p.S; ++s) {
-          const PhaseTap &tr = rt[size_t(r)], &tc = ct[size_t(s)];
-          if (tr.lo >= tr.hi || tc.lo >= tc.hi) continue;  // lands on no dy entry of this phase
-          ph.rbase.push_back(tr.base);
-          ph.cbase.push_back(tc.base);
-          ph.rs.push_back(r * p.S + s);
-          rmin = std::min(rmin, tr.base), rmax = std::max(rmax, tr.base + ph.rows - 1);
-          cmin = std::min(cmin, tc.base), cmax = std::max(cmax, tc.base + ph.cols - 1);
-        }
-      phases.push_back(std::move(ph));
-    }
-  }
-  const int64_t rows = rmax - rmin + 1, cols = cmax - cmin + 1, plane = rows * cols;
+  const PixelPhases pp = pixel_phases(p);
+  const std::vector<PixelPhase>& phases = pp.phases;
+  const int64_t rmin = pp.rmin, cmin = pp.cmin;
+  const int64_t rows = pp.buffer_rows(), cols = pp.buffer_cols(), plane = rows * cols;
   // All phases' pixels in one list, taps u = (k, phase tap) and packed weights
   // (group, lane block, u) per phase, each phase a slice of the three.
   std::vector<int64_t> poff, ooff, toff, pix0, tap0, wq0;
   int64_t wtotal = 0;
-  for (const Phase& ph : phases) {
+  for (const PixelPhase& ph : phases) {
     pix0.push_back(int64_t(poff.size()));
     tap0.push_back(int64_t(toff.size()));
     wq0.push_back(wtotal);
@@ -219,7 +195,7 @@ void backward_input_bcast(const KernelTable& kt, const ConvParams& p, const T* d
   pix0.push_back(int64_t(poff.size()));
   AlignedBuffer<T> wq(wtotal);
   for (size_t k = 0; k < phases.size(); ++k) {
-    const Phase& ph = phases[k];
+    const PixelPhase& ph = phases[k];
     const int64_t nt = int64_t(ph.rs.size());
     AlignedBuffer<T> one;
     pack_lanes<T>(G, Cg, Kg * nt, L, one, [&](int64_t g, int64_t c, int64_t u) {
