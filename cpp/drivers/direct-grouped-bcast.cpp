@@ -91,15 +91,15 @@ ForwardGeom forward_geom(const ConvParams& p) {
   return g;
 }
 
-// Packs the weights of (group g, lane block b) as taps x L vectors: lane l, tap u
-// holds w[lane_base(g, b) + l][u] through `at`, zero past `lanes_in_group`.
+// Packs the weights of (group g, lane block b) as taps x L vectors into
+// out[((g * blocks + b) * taps + u) * L + l] = at(g, b*L + l, u), zero past
+// `lanes_in_group` (groups * blocks * taps * L elements).
 template <typename T, class At>
-void pack_lanes(int64_t groups, int64_t lanes_in_group, int64_t taps, int L, AlignedBuffer<T>& out, At at) {
+void pack_lanes(int64_t groups, int64_t lanes_in_group, int64_t taps, int L, T* out, At at) {
   const int64_t blocks = cdiv(lanes_in_group, L);
-  out.reset(groups * blocks * taps * L);
   parallel_for(groups * blocks, [&](int64_t gb) {
     const int64_t g = gb / blocks, l0 = gb % blocks * L, ln = std::min<int64_t>(L, lanes_in_group - l0);
-    T* d = out.data() + gb * taps * L;
+    T* d = out + gb * taps * L;
     for (int64_t u = 0; u < taps; ++u)
       for (int64_t l = 0; l < L; ++l) d[u * L + l] = l < ln ? at(g, l0 + l, u) : T(0);
   });
@@ -139,8 +139,8 @@ void forward_bcast(const KernelTable& kt, const ConvParams& p, const T* x, const
   const int64_t PQ = p.P() * p.Q(), HW = p.H * p.W, Cg = p.Cg(), Kg = p.Kg(), G = p.groups;
   const int64_t U = Cg * p.R * p.S, kblocks = cdiv(Kg, L);
   const ForwardGeom geo = forward_geom(p);
-  AlignedBuffer<T> wp;
-  pack_lanes<T>(G, Kg, U, L, wp, [&](int64_t g, int64_t k, int64_t u) { return w[(g * Kg + k) * U + u]; });
+  AlignedBuffer<T> wp(G * kblocks * U * L);
+  pack_lanes<T>(G, Kg, U, L, wp.data(), [&](int64_t g, int64_t k, int64_t u) { return w[(g * Kg + k) * U + u]; });
   parallel_for(p.N * G, [&](int64_t task) {
     const int64_t n = task / G, g = task % G;
     T* buf = thread_scratch<T>(Cg * geo.plane() + PQ * L + L);
@@ -197,11 +197,9 @@ void backward_input_bcast(const KernelTable& kt, const ConvParams& p, const T* d
   for (size_t k = 0; k < phases.size(); ++k) {
     const PixelPhase& ph = phases[k];
     const int64_t nt = int64_t(ph.rs.size());
-    AlignedBuffer<T> one;
-    pack_lanes<T>(G, Cg, Kg * nt, L, one, [&](int64_t g, int64_t c, int64_t u) {
+    pack_lanes<T>(G, Cg, Kg * nt, L, wq.data() + wq0[k], [&](int64_t g, int64_t c, int64_t u) {
       return w[((g * Kg + u / nt) * Cg + c) * RS + ph.rs[size_t(u % nt)]];
     });
-    std::copy(one.data(), one.data() + G * cblocks * Kg * nt * L, wq.data() + wq0[k]);
   }
   parallel_for(p.N * G, [&](int64_t task) {
     const int64_t n = task / G, g = task % G;
