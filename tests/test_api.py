@@ -69,10 +69,20 @@ def test_explain_returns_a_route(pass_, dtype):
 def test_auto_grouped_rule(pass_):
     # ResNeXt's 16 channels per group fill the broadcast kernels' lanes at every ISA:
     # direct; 128 per group is past the measured break-even: im2col, saying why.
-    assert convbp.explain((8, 512, 14, 14), (512, 16, 3, 3), padding=1, groups=32, pass_=pass_)["route"] == "direct"
+    e = convbp.explain((8, 512, 14, 14), (512, 16, 3, 3), padding=1, groups=32, pass_=pass_)
+    assert e["route"] == "direct" and "kernels: broadcast" in e["reason"]
     e = convbp.explain((8, 512, 14, 14), (512, 128, 3, 3), padding=1, groups=4, pass_=pass_)
     assert e["route"] == "im2col"
     assert e["refused"] and e["refused"][0][0] == "direct" and "C/groups=128" in e["refused"][0][1]
+
+
+@pytest.mark.parametrize("pass_", ["fwd", "bwd_data", "bwd_weight"])
+def test_explain_names_the_direct_kernels(pass_):
+    # depthwise at stride 2: channel-vector; a dense stem with C*R*S <= 32: rows / dots
+    e = convbp.explain((2, 32, 28, 28), (32, 1, 3, 3), stride=2, padding=1, groups=32, pass_=pass_, algo="direct")
+    assert "kernels: channel-vector" in e["reason"]
+    e = convbp.explain((2, 3, 28, 28), (8, 3, 3, 3), padding=1, pass_=pass_, algo="direct")
+    assert ("kernels: dots" if pass_ == "bwd_weight" else "kernels: rows") in e["reason"]
 
 
 @pytest.mark.parametrize("route", _core.route_names())

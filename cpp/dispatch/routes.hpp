@@ -27,6 +27,8 @@ struct Route {
   // why auto passes it by although it could run it (an explicit algo=<name> still
   // runs it). Lets a fast route take in auto only the shapes it is known to win.
   std::string (*auto_declines)(const ConvParams&, Pass, DType) = nullptr;
+  // Optional: which of the route's kernels the call would run, for explain().
+  std::string (*describe)(const ConvParams&, Pass, DType) = nullptr;
 };
 
 // One factory per route, defined beside its driver.

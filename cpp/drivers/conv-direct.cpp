@@ -460,6 +460,25 @@ std::string auto_declines(const ConvParams& p, Pass pass, DType dtype) {
          " over R*S > 1 taps" + here;
 }
 
+// The kernel family each pass runs, in the order forward / backward_input /
+// backward_weight above try them.
+std::string describe(const ConvParams& p, Pass pass, DType dtype) {
+  const bool f32 = dtype == DType::F32;
+  const KernelTable& kt = kernel_table();
+  const int cvec = f32 ? kt.direct<float>().cvec_lanes : kt.direct<double>().cvec_lanes;
+  const int bcast = f32 ? kt.direct<float>().bcast_lanes : kt.direct<double>().bcast_lanes;
+  if (cvec_fits(p))
+    return "kernels: channel-vector (depthwise; a vector holds one pixel of " + std::to_string(cvec) + " channels)";
+  if (bcast_fits(p, pass, bcast))
+    return "kernels: broadcast (a vector holds " + std::to_string(bcast) + " of a group's " +
+           (pass == Pass::BackwardInput ? "input" : "output") + " channels; inputs broadcast)";
+  if (pass == Pass::BackwardWeight)
+    return plane_dots_fits(p) ? "kernels: plane dots (depthwise; every tap of a channel at once)"
+                              : "kernels: dots (x rows times dy rows, vectors along the rows)";
+  return plane_rows_fits(p) ? "kernels: plane rows (depthwise; a channel's taps in registers)"
+                            : "kernels: rows (output rows in registers, vectors along the rows)";
+}
+
 }  // namespace
 
 }  // namespace convbp::direct
@@ -473,6 +492,7 @@ Route make_direct_route() {
           {direct::route_forward<double>, direct::route_backward_input<double>,
            direct::route_backward_weight<double>}};
   r.auto_declines = direct::auto_declines;
+  r.describe = direct::describe;
   return r;
 }
 
