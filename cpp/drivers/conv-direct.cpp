@@ -430,15 +430,16 @@ AutoLimit grouped_limit(const ConvParams& p, Pass pass) {
 }
 constexpr int64_t kDenseMaxReduction = 32, kDenseStridedMaxReduction = 16;
 constexpr int64_t kBcastMaxCg = 64, kBcastWeightMaxCg = 32;
+int bcast_lanes(DType dtype) {
+  return dtype == DType::F32 ? kernel_table().direct<float>().bcast_lanes : kernel_table().direct<double>().bcast_lanes;
+}
 std::string auto_declines(const ConvParams& p, Pass pass, DType dtype) {
   const int64_t Cg = p.Cg(), taps = p.R * p.S, red = Cg * taps;
   const std::string here = " (here groups=" + std::to_string(p.groups) + ", C/groups=" + std::to_string(Cg) +
                            ", R*S=" + std::to_string(taps) + ", P*Q=" + std::to_string(p.P() * p.Q()) + ")";
   if (p.groups > 1) {
     if (Cg == 1) return "";
-    const int lanes = dtype == DType::F32 ? kernel_table().direct<float>().bcast_lanes
-                                          : kernel_table().direct<double>().bcast_lanes;
-    if (bcast_fits(p, pass, lanes)) {
+    if (bcast_fits(p, pass, bcast_lanes(dtype))) {
       const int64_t lim = pass == Pass::BackwardWeight ? kBcastWeightMaxCg : kBcastMaxCg;
       if (Cg <= lim) return "";
       return std::string("auto uses direct's broadcast kernels for ") + pass_name(pass) +
@@ -463,10 +464,9 @@ std::string auto_declines(const ConvParams& p, Pass pass, DType dtype) {
 // The kernel family each pass runs, in the order forward / backward_input /
 // backward_weight above try them.
 std::string describe(const ConvParams& p, Pass pass, DType dtype) {
-  const bool f32 = dtype == DType::F32;
   const KernelTable& kt = kernel_table();
-  const int cvec = f32 ? kt.direct<float>().cvec_lanes : kt.direct<double>().cvec_lanes;
-  const int bcast = f32 ? kt.direct<float>().bcast_lanes : kt.direct<double>().bcast_lanes;
+  const int cvec = dtype == DType::F32 ? kt.direct<float>().cvec_lanes : kt.direct<double>().cvec_lanes;
+  const int bcast = bcast_lanes(dtype);
   if (cvec_fits(p))
     return "kernels: channel-vector (depthwise; a vector holds one pixel of " + std::to_string(cvec) + " channels)";
   if (bcast_fits(p, pass, bcast))

@@ -40,7 +40,11 @@ constexpr int64_t kMaxPlaneElements = int64_t(1) << 20;
 // float32 dots: pixels per partial sum before it is added in double.
 constexpr int64_t kFlushPixels = 4096;
 
-int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+// Input rows (or columns) that `out` outputs read in the forward form: the
+// padded plane's extent.
+int64_t forward_extent(int64_t out, int64_t stride, int64_t taps, int64_t dil) {
+  return (out - 1) * stride + (taps - 1) * dil + 1;
+}
 
 // `count` planes of size_h x size_w (plane_stride apart) into rows x cols
 // buffers, plane pixel (h, v) at (h + top, v + left), zeros around; the parts
@@ -78,8 +82,8 @@ struct ForwardGeom {
 };
 ForwardGeom forward_geom(const ConvParams& p) {
   ForwardGeom g;
-  g.rows = (p.P() - 1) * p.stride_h + (p.R - 1) * p.dil_h + 1;
-  g.cols = (p.Q() - 1) * p.stride_w + (p.S - 1) * p.dil_w + 1;
+  g.rows = forward_extent(p.P(), p.stride_h, p.R, p.dil_h);
+  g.cols = forward_extent(p.Q(), p.stride_w, p.S, p.dil_w);
   for (int64_t i = 0; i < p.P(); ++i)
     for (int64_t j = 0; j < p.Q(); ++j) {
       g.poff.push_back(i * p.stride_h * g.cols + j * p.stride_w);
@@ -96,7 +100,7 @@ ForwardGeom forward_geom(const ConvParams& p) {
 // `lanes_in_group` (groups * blocks * taps * L elements).
 template <typename T, class At>
 void pack_lanes(int64_t groups, int64_t lanes_in_group, int64_t taps, int L, T* out, At at) {
-  const int64_t blocks = cdiv(lanes_in_group, L);
+  const int64_t blocks = ceil_div(lanes_in_group, L);
   parallel_for(groups * blocks, [&](int64_t gb) {
     const int64_t g = gb / blocks, l0 = gb % blocks * L, ln = std::min<int64_t>(L, lanes_in_group - l0);
     T* d = out + gb * taps * L;
@@ -127,8 +131,8 @@ bool bcast_fits(const ConvParams& p, Pass pass, int lanes) {
   if (pass == Pass::BackwardWeight && lane_channels < lanes && p.P() * p.Q() >= 14 * 14) return false;
   // The task's padded planes (backward-input: dy planes padded by the taps' reach).
   const int64_t planes = bwd_input ? p.Kg() * (p.P() + p.R * p.dil_h) * (p.Q() + p.S * p.dil_w)
-                                   : p.Cg() * ((p.P() - 1) * p.stride_h + (p.R - 1) * p.dil_h + 1) *
-                                         ((p.Q() - 1) * p.stride_w + (p.S - 1) * p.dil_w + 1);
+                                   : p.Cg() * forward_extent(p.P(), p.stride_h, p.R, p.dil_h) *
+                                         forward_extent(p.Q(), p.stride_w, p.S, p.dil_w);
   return planes <= kMaxPlaneElements;
 }
 
@@ -137,7 +141,7 @@ void forward_bcast(const KernelTable& kt, const ConvParams& p, const T* x, const
   const DirectKernels<T>& dk = kt.direct<T>();
   const int L = dk.bcast_lanes;
   const int64_t PQ = p.P() * p.Q(), HW = p.H * p.W, Cg = p.Cg(), Kg = p.Kg(), G = p.groups;
-  const int64_t U = Cg * p.R * p.S, kblocks = cdiv(Kg, L);
+  const int64_t U = Cg * p.R * p.S, kblocks = ceil_div(Kg, L);
   const ForwardGeom geo = forward_geom(p);
   AlignedBuffer<T> wp(G * kblocks * U * L);
   pack_lanes<T>(G, Kg, U, L, wp.data(), [&](int64_t g, int64_t k, int64_t u) { return w[(g * Kg + k) * U + u]; });
@@ -169,7 +173,7 @@ void backward_input_bcast(const KernelTable& kt, const ConvParams& p, const T* d
   const DirectKernels<T>& dk = kt.direct<T>();
   const int L = dk.bcast_lanes;
   const int64_t P = p.P(), Q = p.Q(), H = p.H, W = p.W, Cg = p.Cg(), Kg = p.Kg(), G = p.groups, RS = p.R * p.S;
-  const int64_t sh = p.stride_h, sw = p.stride_w, cblocks = cdiv(Cg, L);
+  const int64_t sh = p.stride_h, sw = p.stride_w, cblocks = ceil_div(Cg, L);
   const PixelPhases pp = pixel_phases(p);
   const std::vector<PixelPhase>& phases = pp.phases;
   const int64_t rmin = pp.rmin, cmin = pp.cmin;
@@ -227,7 +231,7 @@ void backward_weight_bcast(const KernelTable& kt, const ConvParams& p, const T* 
   const DirectKernels<T>& dk = kt.direct<T>();
   const int L = dk.bcast_lanes;
   const int64_t PQ = p.P() * p.Q(), HW = p.H * p.W, Cg = p.Cg(), Kg = p.Kg(), G = p.groups;
-  const int64_t U = Cg * p.R * p.S, kblocks = cdiv(Kg, L);
+  const int64_t U = Cg * p.R * p.S, kblocks = ceil_div(Kg, L);
   const int64_t flush = std::is_same<T, float>::value ? kFlushPixels : PQ;
   const ForwardGeom geo = forward_geom(p);
   parallel_for(G * kblocks, [&](int64_t task) {
