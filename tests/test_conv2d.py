@@ -60,6 +60,13 @@ EXTRA_CASES = [
     # channels (19 = 16 + 3 float32 lanes, 2 x 8 + 3 float64), 25 taps in chunks
     Case("depthwise-19ch-5x5-s2", (2, 19, 9, 10), (19, 1, 5, 5), stride=2, padding=2, groups=19),
     Case("1x1-strided-groups", (2, 4, 7, 7), (6, 2, 1, 1), stride=2, groups=2),
+    # the flat-plane kernels (stride 1, output as wide as the input, rows narrower
+    # than a vector): asymmetric padding with fewer output rows than input rows, an
+    # odd channel count (channels go in pairs), 25 dilated taps in three chunks, and
+    # a plane of 33 vectors (a 4-vector block tail of 1)
+    Case("depthwise-flat-asym", (2, 7, 9, 6), (7, 1, 3, 3), padding=(0, 1, 0, 2), groups=7),
+    Case("depthwise-flat-5x5-dilated", (1, 3, 11, 11), (3, 1, 5, 5), padding=4, dilation=2, groups=3),
+    Case("depthwise-flat-tall", (2, 3, 40, 13), (3, 1, 3, 3), padding=1, groups=3),
     # Many channels per group (the broadcast kernels: a group's channels in the
     # vector lanes): a lane tail (17 output channels: 16 + 1), stride > 1 with
     # asymmetric padding and dilation, stride > kernel in backward-input.

@@ -110,9 +110,12 @@ int64_t channel_blocks(const ConvParams& p, int L) { return (p.C + L - 1) / L; }
 //   0.32/0.38/0.32 (the plane kernels first split each row into column phases);
 //   stride 1: 7x7 0.50/0.51/0.51 -> 0.37-0.54/0.38-0.52/0.35, but 14x14 and up
 //   slower (14x14 0.51 -> 0.62 forward), where rows fill the plane kernels' vectors.
+//   Stride-1 planes whose output is as wide as the input ("same" padding) go to the
+//   plane kernels' flat path instead (direct-plane-flat.inl): 7x7 -> FLAT.
 bool cvec_fits(const ConvParams& p) {
-  return p.groups > 1 && p.Cg() == 1 && p.Kg() == 1 &&
-         (p.stride_h > 1 || p.stride_w > 1 || p.H * p.W <= 8 * 8);
+  if (p.groups <= 1 || p.Cg() != 1 || p.Kg() != 1) return false;
+  if (p.stride_h > 1 || p.stride_w > 1) return true;
+  return p.H * p.W <= 8 * 8 && p.Q() != p.W;
 }
 
 template <typename T>

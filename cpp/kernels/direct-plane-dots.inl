@@ -13,6 +13,8 @@
 // is valid take plain loads, edge columns masked loads. The accumulators' lanes are
 // summed once per channel in a fixed order (VT::sum), written straight to dw.
 
+#include "kernels/direct-plane-flat.inl"
+
 namespace direct_plane_dots_detail {
 
 template <class VT, int TC>
@@ -166,6 +168,7 @@ void direct_plane_dots(const DirectPlaneDotsArgs<typename VT::T>& a) {
         if (!a.accumulate) a.out[c * a.out_c + t] = typename VT::T(0);
     return;
   }
+  if (direct_plane_dots_flat<VT>(a)) return;  // contiguous small planes: direct-plane-flat.inl
   // Rows that fit in a half-width vector (VT::Half) take it, so fewer lanes idle.
   if (a.n <= VT::Half::L) direct_plane_dots_detail::run<typename VT::Half>(a);
   else direct_plane_dots_detail::run<VT>(a);

@@ -12,6 +12,8 @@
 // bottom); each run's column masks are built once per call, so the row loop only
 // loads, multiplies and adds (a tap off in the run has an empty mask: no lane read).
 
+#include "kernels/direct-plane-flat.inl"
+
 namespace direct_plane_rows_detail {
 
 template <class VT, int TC>
@@ -173,6 +175,7 @@ void direct_plane_rows(const DirectPlaneRowsArgs<typename VT::T>& a) {
         for (int64_t j = 0; j < a.n; ++j) a.out[c * a.out_c + i * a.out_row + j] = a.bias ? a.bias[c * a.bias_c] : T(0);
     return;
   }
+  if (direct_plane_rows_flat<VT>(a)) return;  // contiguous small planes: direct-plane-flat.inl
   if (a.n <= VT::Half::L) direct_plane_rows_detail::run<typename VT::Half>(a);
   else direct_plane_rows_detail::run<VT>(a);
 }

@@ -32,6 +32,7 @@ struct VecF32x4 {
     const __m128i a = _mm_set1_epi32(int(clamp_lane(lo, L)) - 1), b = _mm_set1_epi32(int(clamp_lane(hi, L)));
     return _mm_and_si128(_mm_cmpgt_epi32(iota, a), _mm_cmpgt_epi32(b, iota));
   }
+  static constexpr bool kBits = false;  // only the full-width traits serve the flat kernels
   static bool none(M m) { return _mm_testz_si128(m, m); }
   static void add_to(double* acc, V v) {
     _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), _mm256_cvtps_pd(v)));
@@ -62,6 +63,7 @@ struct VecF64x2 {
     const __m128i a = _mm_set1_epi64x(clamp_lane(lo, L) - 1), b = _mm_set1_epi64x(clamp_lane(hi, L));
     return _mm_and_si128(_mm_cmpgt_epi64(iota, a), _mm_cmpgt_epi64(b, iota));
   }
+  static constexpr bool kBits = false;  // only the full-width traits serve the flat kernels
   static bool none(M m) { return _mm_testz_si128(m, m); }
   static void add_to(double* acc, V v) { _mm_storeu_pd(acc, _mm_add_pd(_mm_loadu_pd(acc), v)); }
   // The lanes' sum in a fixed order: deterministic.
@@ -88,6 +90,12 @@ struct VecF32 {
     const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i a = _mm256_set1_epi32(int(clamp_lane(lo, L)) - 1), b = _mm256_set1_epi32(int(clamp_lane(hi, L)));
     return _mm256_and_si256(_mm256_cmpgt_epi32(iota, a), _mm256_cmpgt_epi32(b, iota));
+  }
+  // Any lane pattern (bit l = lane l): the flat plane kernels' masks.
+  static constexpr bool kBits = true;
+  static M bits(unsigned b) {
+    const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(int(b)), sel), sel);
   }
   static bool none(M m) { return _mm256_testz_si256(m, m); }
   // acc[l] += v[l] in float64, l < 8.
@@ -120,6 +128,12 @@ struct VecF64 {
     const __m256i iota = _mm256_setr_epi64x(0, 1, 2, 3);
     const __m256i a = _mm256_set1_epi64x(clamp_lane(lo, L) - 1), b = _mm256_set1_epi64x(clamp_lane(hi, L));
     return _mm256_and_si256(_mm256_cmpgt_epi64(iota, a), _mm256_cmpgt_epi64(b, iota));
+  }
+  // Any lane pattern (bit l = lane l): the flat plane kernels' masks.
+  static constexpr bool kBits = true;
+  static M bits(unsigned b) {
+    const __m256i sel = _mm256_setr_epi64x(1, 2, 4, 8);
+    return _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_set1_epi64x(int64_t(b)), sel), sel);
   }
   static bool none(M m) { return _mm256_testz_si256(m, m); }
   static void add_to(double* acc, V v) { _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), v)); }

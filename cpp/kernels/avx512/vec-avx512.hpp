@@ -39,6 +39,7 @@ struct VecF32x8 {
     const unsigned a = unsigned(clamp_lane(lo, L)), b = unsigned(clamp_lane(hi, L));
     return M(((1u << b) - 1u) & ~((1u << a) - 1u));
   }
+  static constexpr bool kBits = false;  // only the full-width traits serve the flat kernels
   static bool none(M m) { return m == 0; }
   static void add_to(double* acc, V v) {
     _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), _mm512_cvtps_pd(v)));
@@ -69,6 +70,7 @@ struct VecF64x4 {
     const unsigned a = unsigned(clamp_lane(lo, L)), b = unsigned(clamp_lane(hi, L));
     return M(((1u << b) - 1u) & ~((1u << a) - 1u));
   }
+  static constexpr bool kBits = false;  // only the full-width traits serve the flat kernels
   static bool none(M m) { return m == 0; }
   static void add_to(double* acc, V v) { _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), v)); }
   // The lanes' sum in a fixed order (pairwise halves): deterministic.
@@ -97,6 +99,9 @@ struct VecF32 {
     const unsigned a = unsigned(clamp_lane(lo, L)), b = unsigned(clamp_lane(hi, L));
     return M(((1u << b) - 1u) & ~((1u << a) - 1u));
   }
+  // Any lane pattern (bit l = lane l): the flat plane kernels' masks.
+  static constexpr bool kBits = true;
+  static M bits(unsigned b) { return M(b); }
   static bool none(M m) { return m == 0; }
   // acc[l] += v[l] in float64, l < 16.
   static void add_to(double* acc, V v) {
@@ -129,6 +134,9 @@ struct VecF64 {
     const unsigned a = unsigned(clamp_lane(lo, L)), b = unsigned(clamp_lane(hi, L));
     return M(((1u << b) - 1u) & ~((1u << a) - 1u));
   }
+  // Any lane pattern (bit l = lane l): the flat plane kernels' masks.
+  static constexpr bool kBits = true;
+  static M bits(unsigned b) { return M(b); }
   static bool none(M m) { return m == 0; }
   static void add_to(double* acc, V v) { _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), v)); }
   // The lanes' sum in a fixed order (pairwise halves): deterministic.

@@ -40,6 +40,7 @@ struct VecGeneric {
   }
   static V fma(V a, V b, V c) { return a * b + c; }
   static M lanes(int64_t lo, int64_t hi) { return M{int(clamp_lane(lo, L)), int(clamp_lane(hi, L))}; }
+  static constexpr bool kBits = false;  // a mask is one lane range: no flat plane kernels
   static bool none(M m) { return m.lo >= m.hi; }
   static void add_to(double* acc, V v) {
     for (int l = 0; l < L; ++l) acc[l] += double(v[l]);
