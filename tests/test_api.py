@@ -83,6 +83,13 @@ def test_explain_names_the_direct_kernels(pass_):
     assert "kernels: channel-vector" in e["reason"]
     e = convbp.explain((2, 3, 28, 28), (8, 3, 3, 3), padding=1, pass_=pass_, algo="direct")
     assert ("kernels: dots" if pass_ == "bwd_weight" else "kernels: rows") in e["reason"]
+    # depthwise 7x7 at stride 1, "same" padding: the plane kernels' flat path; valid
+    # padding (output narrower than the input) is not flat
+    plane = "kernels: plane dots" if pass_ == "bwd_weight" else "kernels: plane rows"
+    e = convbp.explain((2, 64, 7, 7), (64, 1, 3, 3), padding=1, groups=64, pass_=pass_, algo="direct")
+    assert plane in e["reason"] and "flat run" in e["reason"]
+    e = convbp.explain((2, 64, 14, 14), (64, 1, 3, 3), groups=64, pass_=pass_, algo="direct")
+    assert plane in e["reason"] and "flat run" not in e["reason"]
 
 
 @pytest.mark.parametrize("route", _core.route_names())

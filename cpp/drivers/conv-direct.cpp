@@ -472,10 +472,15 @@ std::string describe(const ConvParams& p, Pass pass, DType dtype) {
   if (bcast_fits(p, pass, bcast))
     return "kernels: broadcast (a vector holds " + std::to_string(bcast) + " of a group's " +
            (pass == Pass::BackwardInput ? "input" : "output") + " channels; inputs broadcast)";
+  // Stride-1 planes as wide as their output: the plane kernels' flat path, on ISAs
+  // with per-lane masks, when the rows are narrower than a vector.
+  const std::string flat = p.stride_h == 1 && p.stride_w == 1 && p.Q() == p.W
+                               ? "; rows narrower than a vector: the plane as one flat run, per-lane masks (AVX2, AVX-512)"
+                               : "";
   if (pass == Pass::BackwardWeight)
-    return plane_dots_fits(p) ? "kernels: plane dots (depthwise; every tap of a channel at once)"
+    return plane_dots_fits(p) ? "kernels: plane dots (depthwise; every tap of a channel at once" + flat + ")"
                               : "kernels: dots (x rows times dy rows, vectors along the rows)";
-  return plane_rows_fits(p) ? "kernels: plane rows (depthwise; a channel's taps in registers)"
+  return plane_rows_fits(p) ? "kernels: plane rows (depthwise; a channel's taps in registers" + flat + ")"
                             : "kernels: rows (output rows in registers, vectors along the rows)";
 }
 
