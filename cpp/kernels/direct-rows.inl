@@ -67,6 +67,15 @@ void tile(const DirectRowsArgs<typename VT::T>& a, const TileRows& o, int64_t j0
         acc[i][v] = full ? VT::load(out + i * os + v * L) : VT::load(out + i * os + v * L, tail[v]);
     }
   }
+  // Partial taps' masks by column range: a tap list repeats a few ranges (one per
+  // kernel column: S of them), so building masks once per range and tile instead of
+  // once per tap removes the scalar mask arithmetic that took a third of the tile's
+  // time on ResNeXt's 56x56 grouped layer (4 channels per group).
+  constexpr int kCache = 4;
+  int64_t clo[kCache] = {}, chi[kCache] = {};
+  M cmk[kCache][NV];
+  int ncache = 0;
+  unsigned victim = 0;
   for (int64_t t = 0; t < ntaps; ++t) {
     const int64_t lo = los[t] - j0, hi = his[t] - j0;
     if (hi <= 0 || lo >= jn || lo >= hi) continue;
@@ -98,9 +107,20 @@ void tile(const DirectRowsArgs<typename VT::T>& a, const TileRows& o, int64_t j0
     if (lo <= 0 && hi >= jn) {  // every column the tile has: its tail masks
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) mk[v] = tail[v];
-    } else {
+    } else {  // the masks of this column range, built once per tile (see kCache)
+      const int64_t h = hi < jn ? hi : jn;
+      int e = -1;
+      for (int k = 0; k < ncache; ++k)
+        if (clo[k] == lo && chi[k] == h) e = k;
+      if (e < 0) {
+        e = ncache < kCache ? ncache++ : int(victim++ % kCache);
+        clo[e] = lo;
+        chi[e] = h;
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) mk[v] = VT::lanes(lo - v * L, (hi < jn ? hi : jn) - v * L);
+        for (int v = 0; v < NV; ++v) cmk[e][v] = VT::lanes(lo - v * L, h - v * L);
+      }
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) mk[v] = cmk[e][v];
     }
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
