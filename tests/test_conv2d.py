@@ -67,6 +67,12 @@ EXTRA_CASES = [
     Case("depthwise-flat-asym", (2, 7, 9, 6), (7, 1, 3, 3), padding=(0, 1, 0, 2), groups=7),
     Case("depthwise-flat-5x5-dilated", (1, 3, 11, 11), (3, 1, 5, 5), padding=4, dilation=2, groups=3),
     Case("depthwise-flat-tall", (2, 3, 40, 13), (3, 1, 3, 3), padding=1, groups=3),
+    # strided depthwise with output rows narrower than a vector: stride 2 (odd
+    # channel count), stride (2, 1) with the padding all on the left, stride 3 with
+    # dilation 2
+    Case("depthwise-flat-s2", (2, 5, 14, 10), (5, 1, 3, 3), stride=2, padding=1, groups=5),
+    Case("depthwise-flat-s2x1-left-pad", (1, 3, 9, 8), (3, 1, 3, 3), stride=(2, 1), padding=(1, 0, 2, 0), groups=3),
+    Case("depthwise-flat-s3-dilated", (1, 2, 12, 12), (2, 1, 3, 3), stride=3, padding=2, dilation=2, groups=2),
     # Many channels per group (the broadcast kernels: a group's channels in the
     # vector lanes): a lane tail (17 output channels: 16 + 1), stride > 1 with
     # asymmetric padding and dilation, stride > kernel in backward-input.
