@@ -76,6 +76,24 @@ def test_auto_grouped_rule(pass_):
     assert e["refused"] and e["refused"][0][0] == "direct" and "C/groups=128" in e["refused"][0][1]
 
 
+def test_auto_dense_stem_rule():
+    # a dense layer with a reduction C*R*S <= 32 over several taps (a stem): direct
+    # for fwd and bwd_weight, except fwd at column stride > 1 with C*R*S > 16 and
+    # batch 1 (direct splits the strided input once per task); bwd_data: im2col
+    stem = dict(stride=2, padding=1)
+    assert convbp.explain((1, 3, 64, 64), (32, 3, 3, 3), **stem)["route"] == "im2col"
+    assert convbp.explain((2, 3, 64, 64), (32, 3, 3, 3), **stem)["route"] == "direct"
+    assert convbp.explain((1, 3, 64, 64), (32, 3, 3, 3), padding=1)["route"] == "direct"
+    assert convbp.explain((1, 1, 64, 64), (32, 1, 3, 3), **stem)["route"] == "direct"
+    assert convbp.explain((1, 3, 64, 64), (32, 3, 3, 3), pass_="bwd_weight", **stem)["route"] == "direct"
+    assert convbp.explain((8, 3, 64, 64), (32, 3, 3, 3), pass_="bwd_data", **stem)["route"] == "im2col"
+    e = convbp.explain((1, 3, 64, 64), (32, 3, 3, 3), **stem)
+    assert "batch 1" in e["refused"][0][1]
+    # a 1x1 layer or a reduction above 32: im2col
+    assert convbp.explain((8, 32, 16, 16), (64, 32, 1, 1), pass_="bwd_weight")["route"] == "im2col"
+    assert convbp.explain((8, 4, 16, 16), (64, 4, 3, 3), padding=1)["route"] == "im2col"
+
+
 @pytest.mark.parametrize("pass_", ["fwd", "bwd_data", "bwd_weight"])
 def test_explain_names_the_direct_kernels(pass_):
     # depthwise at stride 2: channel-vector; a dense stem with C*R*S <= 32: rows / dots
