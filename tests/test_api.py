@@ -89,8 +89,11 @@ def test_auto_dense_stem_rule():
     assert convbp.explain((8, 3, 64, 64), (32, 3, 3, 3), pass_="bwd_data", **stem)["route"] == "im2col"
     e = convbp.explain((1, 3, 64, 64), (32, 3, 3, 3), **stem)
     assert "batch 1" in e["refused"][0][1]
-    # a 1x1 layer or a reduction above 32: im2col
-    assert convbp.explain((8, 32, 16, 16), (64, 32, 1, 1), pass_="bwd_weight")["route"] == "im2col"
+    # bwd_weight also at 1x1 up to C = 32; fwd of a 1x1 layer, and a reduction above
+    # 32: im2col
+    assert convbp.explain((8, 32, 16, 16), (64, 32, 1, 1), pass_="bwd_weight")["route"] == "direct"
+    assert convbp.explain((8, 64, 16, 16), (64, 64, 1, 1), pass_="bwd_weight")["route"] == "im2col"
+    assert convbp.explain((8, 32, 16, 16), (64, 32, 1, 1))["route"] == "im2col"
     assert convbp.explain((8, 4, 16, 16), (64, 4, 3, 3), padding=1)["route"] == "im2col"
 
 

@@ -475,7 +475,10 @@ std::string refuses(const ConvParams&, Pass, DType) { return ""; }
 //     more (4 below: at 14x14, C/groups 8 direct took 1.2x im2col's time);
 //   - dense (groups == 1): im2col, except a reduction of at most 32 spread over
 //     several taps (the stems of VGG and wav2vec 2.0: C = 1..3), where im2col's
-//     copy dominates: direct for bwd_weight (0.7-0.8x im2col) and for fwd at unit
+//     copy dominates: direct for bwd_weight (0.7-0.8x im2col; also at 1x1, where
+//     MobileNet's first pointwise layer, C = 32, took 0.80-0.93x im2col's time at
+//     batch 8 in four runs and 0.99-1.04x at batch 1; at C = 64 direct took 1.2-1.3x)
+//     and for fwd at unit
 //     column stride, a reduction of at most 16, or a batch of 2 or more (direct
 //     splits strided inputs first, once per task: MobileNet's stride-2 stem took
 //     1.08x / 1.17x im2col's time at batch 1 on 1 / 2 threads, 0.79x / 1.06x at
@@ -517,15 +520,18 @@ std::string auto_declines(const ConvParams& p, Pass pass, DType dtype) {
     return std::string("auto uses direct for ") + pass_name(pass) + " of grouped convolutions only with C/groups <= " +
            std::to_string(lim.grouped_cg) + " at " + lim.why + here;
   }
-  if (pass != Pass::BackwardInput && taps > 1 && red <= kDenseMaxReduction &&
-      (pass == Pass::BackwardWeight || p.stride_w == 1 || red <= kDenseStridedMaxReduction || p.N >= 2))
+  if (pass == Pass::BackwardWeight && red <= kDenseMaxReduction) return "";
+  if (pass == Pass::Forward && taps > 1 && red <= kDenseMaxReduction &&
+      (p.stride_w == 1 || red <= kDenseStridedMaxReduction || p.N >= 2))
     return "";
   if (pass == Pass::BackwardInput)
     return "auto uses direct for bwd_data only of grouped convolutions" + here;
   return std::string("auto uses direct for ") + pass_name(pass) +
          " of dense convolutions only with C*R*S <= " + std::to_string(kDenseMaxReduction) +
-         (pass == Pass::Forward ? " (<= " + std::to_string(kDenseStridedMaxReduction) + " at column stride > 1 and batch 1)" : "") +
-         " over R*S > 1 taps" + here;
+         (pass == Pass::Forward ? " (<= " + std::to_string(kDenseStridedMaxReduction) +
+                                      " at column stride > 1 and batch 1) over R*S > 1 taps"
+                                : "") +
+         here;
 }
 
 // The kernel family each pass runs, in the order forward / backward_input /
