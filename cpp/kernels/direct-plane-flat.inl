@@ -1,9 +1,9 @@
 // The "flat plane" paths of the plane-rows and plane-dots micro-kernels (depthwise
-// convolutions, contracts in direct-args.hpp), taken when every row of a small
-// plane is contiguous with the next: src_row == n == out_row (rows kernel) or
-// src_row == n == dy_row (dots kernel). That is every stride-1 layer whose output
-// width equals its input width ("same" padding, symmetric or not) in all three
-// passes. Included by direct-plane-rows.inl and direct-plane-dots.inl, *inside* an
+// convolutions, contracts in direct-args.hpp), taken when the rows of a small
+// plane are narrower than a vector (n < L) and contiguous with each other:
+// src_row == n == out_row (rows kernel) or src_row == n == dy_row (dots kernel).
+// That is every stride-1 layer whose output width equals its input width ("same"
+// padding, symmetric or not) in all three passes. Included by direct-plane-rows.inl and direct-plane-dots.inl, *inside* an
 // ISA namespace: no #include, no std:: calls.
 //
 // Why: a 7x7 plane has rows of 7 pixels, so the row kernels leave 9 of 16 lanes idle
@@ -192,7 +192,7 @@ void dots_tile(const DirectPlaneDotsArgs<typename VT::T>& a, int64_t t0, int64_t
 }
 
 // Equal chunks of at most 12 taps, as the row kernels split them (a 3x3 kernel is
-// one chunk): calls f.template operator()<TC>(t0, tc, k).
+// one chunk): calls f.template operator()<TC>(t0, k) for chunk k of TC taps from t0.
 template <int TCmax, class F>
 void chunks(int64_t ntaps, const F& f) {
   const int64_t count = (ntaps + TCmax - 1) / TCmax;
