@@ -132,29 +132,19 @@ void tile(const DirectPlaneDotsArgs<typename VT::T>& a, int64_t t0) {
 }
 
 template <class VT>
-void run(const DirectPlaneDotsArgs<typename VT::T>& a) {
-  constexpr int TCmax = VT::kAcc < 12 ? VT::kAcc : 12;
-  // Equal chunks of at most TCmax taps (a 3x3 kernel is one chunk on every ISA).
-  const int64_t chunks = (a.ntaps + TCmax - 1) / TCmax;
-  int64_t t0 = 0;
-  for (int64_t k = 0; k < chunks; ++k) {
-    const int64_t tc = (a.ntaps - t0 + (chunks - k) - 1) / (chunks - k);
-    switch (tc) {
-      case 1: tile<VT, 1>(a, t0); break;
-      case 2: tile<VT, 2>(a, t0); break;
-      case 3: tile<VT, 3>(a, t0); break;
-      case 4: tile<VT, 4>(a, t0); break;
-      case 5: tile<VT, 5>(a, t0); break;
-      case 6: tile<VT, 6>(a, t0); break;
-      case 7: tile<VT, 7>(a, t0); break;
-      case 8: tile<VT, 8>(a, t0); break;
-      case 9: tile<VT, 9>(a, t0); break;
-      case 10: tile<VT, 10>(a, t0); break;
-      case 11: tile<VT, 11>(a, t0); break;
-      default: tile<VT, 12>(a, t0); break;
-    }
-    t0 += tc;
+struct Chunk {
+  const DirectPlaneDotsArgs<typename VT::T>& a;
+  template <int TC>
+  void operator()(int64_t t0, int64_t) const {
+    tile<VT, TC>(a, t0);
   }
+};
+
+template <class VT>
+void run(const DirectPlaneDotsArgs<typename VT::T>& a) {
+  // Equal chunks of at most 12 taps (direct-plane-flat.inl: chunks; a 3x3 kernel is
+  // one chunk on every ISA).
+  direct_plane_flat_detail::chunks<(VT::kAcc < 12 ? VT::kAcc : 12)>(a.ntaps, Chunk<VT>{a});
 }
 
 }  // namespace direct_plane_dots_detail

@@ -191,8 +191,9 @@ void dots_tile(const DirectPlaneDotsArgs<typename VT::T>& a, int64_t t0, int64_t
   for (; ch < a.channels; ++ch) dots_channels<VT, TC, 1>(a, mk, t0, first, ch, nb, tail);
 }
 
-// Equal chunks of at most 12 taps, as the row kernels split them (a 3x3 kernel is
-// one chunk): calls f.template operator()<TC>(t0, k) for chunk k of TC taps from t0.
+// Equal chunks of at most TCmax (<= 12) taps, for all the plane kernels (a 3x3
+// kernel is one chunk): calls f.template operator()<TC>(t0, k) for chunk k of TC
+// taps from t0.
 template <int TCmax, class F>
 void chunks(int64_t ntaps, const F& f) {
   const int64_t count = (ntaps + TCmax - 1) / TCmax;
