@@ -62,13 +62,14 @@ from ._functional import (
     conv2d_backward_input,
     conv2d_backward_weight,
 )
-from ._runtime import config, explain, get_num_threads, peak_gflops, set_num_threads, show_config
+from ._runtime import (config, explain, get_num_threads, peak_gflops, release_workspace, set_num_threads,
+                       show_config)
 
 __all__ = [
     "__version__",
     "conv1d", "conv1d_backward", "conv1d_backward_bias", "conv1d_backward_input", "conv1d_backward_weight",
     "conv2d", "conv2d_backward", "conv2d_backward_bias", "conv2d_backward_input", "conv2d_backward_weight",
-    "config", "explain", "get_num_threads", "peak_gflops", "set_num_threads", "show_config",
+    "config", "explain", "get_num_threads", "peak_gflops", "release_workspace", "set_num_threads", "show_config",
 ]
 
 

@@ -22,6 +22,17 @@ def get_num_threads() -> int:
     return _core.get_num_threads()
 
 
+def release_workspace() -> int:
+    """Free the scratch memory convbp keeps between calls; returns the bytes freed.
+
+    Packed weights, rearranged inputs and per-thread tiles of 64 KiB and more go back to
+    a process-wide cache when a call ends (at most 512 MiB), so the next call reuses them
+    instead of mapping and faulting in fresh pages. The next call after a release simply
+    allocates again.
+    """
+    return int(_core.release_workspace())
+
+
 def config() -> dict:
     """Build and run-time facts as a dict (what ``show_config`` prints)."""
     return {

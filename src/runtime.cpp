@@ -18,6 +18,7 @@ void register_runtime(py::module_& m) {
   m.def("detected_isa", [] { return std::string(convbp::isa_name(convbp::detected_isa())); });
   m.def("compiler", &convbp::compiler_info);
   m.def("openmp", &convbp::openmp_info);
+  m.def("release_workspace", &convbp::release_workspace);
   m.def("peak_gflops", [](int threads, double seconds) {
         py::gil_scoped_release release;
         return convbp::peak_gflops(threads, seconds);

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import convbp
@@ -175,3 +176,18 @@ def test_readme_example_runs():
     block = re.search(r"```python\n(import numpy as np\nimport convbp\n.*?)```", text, re.S)
     assert block, "README example not found"
     exec(compile(block.group(1), "README.md", "exec"), {})
+
+
+def test_release_workspace_frees_the_cached_blocks():
+    # A call's large scratch blocks (here the packed 512x512x3x3 weights, ~9 MB) stay
+    # cached after it returns; release_workspace frees them and reports the bytes, and
+    # the next call still computes the same result.
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 512, 5, 5), dtype=np.float32)
+    w = rng.standard_normal((512, 512, 3, 3), dtype=np.float32)
+    convbp.release_workspace()
+    y = convbp.conv2d(x, w, padding=1, algo="im2col")
+    freed = convbp.release_workspace()
+    assert freed >= w.nbytes
+    assert convbp.release_workspace() == 0
+    np.testing.assert_array_equal(convbp.conv2d(x, w, padding=1, algo="im2col"), y)

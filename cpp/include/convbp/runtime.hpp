@@ -1,6 +1,7 @@
 // Run-time configuration: thread count, the ISA in use, build facts.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace convbp {
@@ -40,5 +41,9 @@ std::string openmp_info();
 
 // Measured FP32 FMA throughput in GFLOP/s on `threads` threads with the active ISA.
 double peak_gflops(int threads, double seconds = 0.2);
+
+// Frees the workspace blocks convbp keeps between calls (drivers/workspace.cpp:
+// up to 512 MiB of blocks of 64 KiB and more); returns the bytes freed.
+std::size_t release_workspace() noexcept;
 
 }  // namespace convbp
