@@ -98,6 +98,30 @@ def test_auto_dense_stem_rule():
     assert convbp.explain((8, 4, 16, 16), (64, 4, 3, 3), padding=1)["route"] == "im2col"
 
 
+def test_auto_lanes_rule():
+    # the batch-lanes layout where skipping the padding pays (cpp/drivers/conv-im2col-lanes.cpp):
+    # stride 1, taps in the padding, useful work <= 96% counting empty lanes, >= 128
+    # channels per tap; bwd_weight never
+    def layout(x, w, **kw):
+        e = convbp.explain(x, w, **kw)
+        assert e["route"] == "im2col"
+        return e["reason"]
+
+    lanes = "batch-lanes layout"
+    mr = 6 if convbp.config()["isa"] == "avx2" else (8 if convbp.config()["isa"] == "avx512" else 4)
+    n = 2 * mr
+    for p in ("fwd", "bwd_data"):
+        assert lanes in layout((n, 512, 7, 7), (512, 512, 3, 3), padding=1, pass_=p)          # 81.9% useful
+        assert lanes in layout((n, 128, 28, 28), (128, 128, 3, 3), padding=1, pass_=p)        # 95.3%
+        assert lanes not in layout((n, 128, 56, 56), (128, 128, 3, 3), padding=1, pass_=p)    # 97.6%
+        assert lanes not in layout((n, 64, 14, 14), (64, 64, 3, 3), padding=1, pass_=p)       # 64 channels
+        assert lanes not in layout((n, 512, 7, 7), (512, 512, 1, 1), pass_=p)                 # nothing to skip
+        assert lanes not in layout((n, 512, 7, 7), (512, 512, 3, 3), pass_=p)                 # no padding
+        assert lanes not in layout((n, 256, 14, 14), (512, 256, 3, 3), stride=2, padding=1, pass_=p)
+    assert lanes not in layout((1, 512, 7, 7), (512, 512, 3, 3), padding=1)                   # 7 empty lanes
+    assert lanes not in layout((n, 512, 7, 7), (512, 512, 3, 3), padding=1, pass_="bwd_weight")
+
+
 @pytest.mark.parametrize("pass_", ["fwd", "bwd_data", "bwd_weight"])
 def test_explain_names_the_direct_kernels(pass_):
     # depthwise at stride 2: channel-vector; a dense stem with C*R*S <= 32: rows / dots

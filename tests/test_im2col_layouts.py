@@ -1,9 +1,14 @@
-"""The im2col route in each of its two layouts (cpp/drivers/conv-im2col.hpp),
+"""The im2col route in each of its three layouts (cpp/drivers/conv-im2col.hpp),
 forced with CONVBP_IM2COL_LAYOUT, against the reference at 1-3 threads: depth
 deeper than one GEMM block (C*R*S > kc, K > kc), outputs too small to give every
 thread a pixel tile (the channels are split then), several images per thread,
 groups, strides and pointwise layers. Auto picks one layout per call, so without
-forcing, shapes like these would test only one of them."""
+forcing, shapes like these would test only one of them. The batch-lanes layout
+(forward, and bwd_data at stride 1; other bwd_data calls fall back to auto) adds
+cases of its own: more channels per tap than one depth block (520 > kc), a batch
+that leaves lanes empty in its last block of MR images, padding wider than the
+kernel's reach (bwd_data then runs with a negative padding: taps that only ever
+see the padding), and dilation with asymmetric padding."""
 
 from __future__ import annotations
 
@@ -21,10 +26,15 @@ CASES = [
     Case("groups", (4, 12, 7, 7), (18, 4, 3, 3), padding=1, groups=3),
     Case("pointwise", (5, 24, 7, 9), (36, 24, 1, 1)),
     Case("1d", (3, 10, 40), (14, 10, 5), stride=2, padding=2),
+    Case("deep-taps", (2, 520, 4, 3), (10, 520, 3, 3), padding=1),       # C > kc per tap
+    Case("batch-9", (9, 6, 5, 4), (7, 6, 3, 3), padding=1),             # a second, 1-lane block
+    Case("pad-3", (3, 4, 5, 5), (6, 4, 3, 3), padding=3),                # bwd padding 2 - 3 < 0
+    Case("dilated", (4, 6, 8, 7), (5, 6, 3, 2), padding=(2, 0, 1, 2), dilation=(2, 3)),
+    Case("1d-same", (5, 12, 30), (9, 12, 7), padding="same"),
 ]
 
 
-@pytest.mark.parametrize("layout", ["channels", "pixels"])
+@pytest.mark.parametrize("layout", ["channels", "pixels", "lanes"])
 @pytest.mark.parametrize("n", [1, 2, 3])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_each_layout_matches_reference(check, threads, monkeypatch, layout, n, dtype):
@@ -34,3 +44,17 @@ def test_each_layout_matches_reference(check, threads, monkeypatch, layout, n, d
         d = _check.make_inputs(case, dtype, seed=5)
         for p in ("fwd", "bwd_data", "bwd_weight"):
             check(case, p, dtype, "im2col", data=d)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lanes_on_the_odd_shape_grid(check, threads, monkeypatch, dtype):
+    # Auto takes the batch-lanes layout only on large layers (>= 128 channels per
+    # tap), so the odd-shape grid (primes, stride > kernel, padding wider than the
+    # kernel, dilation, groups, batch 0, conv1d) runs through it only when forced.
+    monkeypatch.setenv("CONVBP_IM2COL_LAYOUT", "lanes")
+    for n in (1, 2):
+        convbp.set_num_threads(n)
+        for case in _check.CASES:
+            d = _check.make_inputs(case, dtype, seed=7)
+            for p in ("fwd", "bwd_data"):
+                check(case, p, dtype, "im2col", data=d)

@@ -57,7 +57,8 @@ const Route& select_route(const ConvParams& p, Pass pass, DType dtype, const std
       c.route = r.name;
       c.reason = algo == "auto" ? std::string("first route in the auto order that accepts ") + pass_name(pass)
                                 : std::string("requested by algo='") + algo + "'";
-      if (r.describe) c.reason += "; " + r.describe(p, pass, dtype);
+      const std::string d = r.describe ? r.describe(p, pass, dtype) : std::string();
+      if (!d.empty()) c.reason += "; " + d;
       return r;
     }
     c.refused.emplace_back(r.name, why);

@@ -27,13 +27,33 @@ namespace {
 // H = 1); nothing is refused.
 std::string refuses(const ConvParams&, Pass, DType) { return ""; }
 
+// For explain(): the layout forward and bwd_data would run in (conv-im2col.hpp).
+template <typename T>
+std::string layout_of(const ConvParams& p, Pass pass) {
+  if (pass == Pass::BackwardWeight) return "";
+  const bool bwd = pass == Pass::BackwardInput;
+  const int64_t out = bwd ? p.Cg() : p.Kg(), depth = (bwd ? p.Kg() : p.Cg()) * (bwd ? 1 : p.R * p.S);
+  const int64_t pixels = p.N * p.P() * p.Q();
+  if (im2col::use_lanes(p, bwd, kernel_table().gemm_for<T>(out).mr, int(sizeof(T))))
+    return "batch-lanes layout (taps that fall in the padding are skipped)";
+  const im2col::Layout l = bwd ? im2col::choose_layout<T>(p.Cg() * p.R * p.S, pixels, p.Kg())
+                               : im2col::choose_layout<T>(p.Kg(), pixels, depth);
+  return l == im2col::Layout::PixelsMajor ? "pixels-major layout" : "channels-major layout";
+}
+
+std::string describe(const ConvParams& p, Pass pass, DType dtype) {
+  return dtype == DType::F32 ? layout_of<float>(p, pass) : layout_of<double>(p, pass);
+}
+
 }  // namespace
 
 Route make_im2col_route() {
-  return Route{"im2col",
-               refuses,
-               {im2col::forward<float>, im2col::backward_input<float>, im2col::backward_weight<float>},
-               {im2col::forward<double>, im2col::backward_input<double>, im2col::backward_weight<double>}};
+  Route r{"im2col",
+          refuses,
+          {im2col::forward<float>, im2col::backward_input<float>, im2col::backward_weight<float>},
+          {im2col::forward<double>, im2col::backward_input<double>, im2col::backward_weight<double>}};
+  r.describe = describe;
+  return r;
 }
 
 }  // namespace convbp

@@ -2,14 +2,20 @@
 // blocking a product runs with, how its output is cut into parallel items,
 // per-thread scratch, and packing rows of phi(x) through a plan.
 //
-// Two layouts of the same products exist for forward and bwd_data:
+// Three layouts of the same products exist for forward and bwd_data:
 //   channels-major: C = (channels) x (pixels): W is the A operand (packed once),
 //     phi(x) / dy the B operand (packed per pixel tile, runs up to NR long);
 //   pixels-major: C^T = (pixels) x (channels): phi(x)^T / dy^T is A (runs up to
 //     MR long), W^T / W is B (packed once); the result is transposed back.
+//   batch lanes (forward, and bwd_data at stride 1; conv-im2col-lanes.cpp):
+//     pixels-major with MR images of one output pixel in each A micro-panel,
+//     read in place from a rearranged copy of the input, and the taps that
+//     fall in the padding skipped.
 // Pixels-major wastes nothing on pixel counts that are no multiple of NR (a
 // 7x7 layer: 49*N pixels) and fits channel counts (multiples of 32 or 64) to
-// the NR side; channels-major packs more cheaply. Layout::Auto picks per call.
+// the NR side; channels-major packs more cheaply; batch lanes saves the
+// padding's share of the work (18% on 7x7 planes) where the batch fills MR.
+// Layout::Auto picks per call (use_lanes, then choose_layout).
 #pragma once
 
 #include <omp.h>
@@ -121,15 +127,16 @@ inline void pack_phi(const MoveKernels<T>& mv, const ConvParams& p, int64_t g, c
   }
 }
 
-enum class Layout { Auto, ChannelsMajor, PixelsMajor };
+enum class Layout { Auto, ChannelsMajor, PixelsMajor, BatchLanes };
 
-// CONVBP_IM2COL_LAYOUT=channels|pixels forces one layout (tests cover both
+// CONVBP_IM2COL_LAYOUT=channels|pixels|lanes forces one layout (tests cover both
 // with it; tuning); anything else, or unset, is Auto. Read on every call.
 inline Layout forced_layout() {
   const char* v = std::getenv("CONVBP_IM2COL_LAYOUT");
   if (!v) return Layout::Auto;
   if (std::strcmp(v, "channels") == 0) return Layout::ChannelsMajor;
   if (std::strcmp(v, "pixels") == 0) return Layout::PixelsMajor;
+  if (std::strcmp(v, "lanes") == 0) return Layout::BatchLanes;
   return Layout::Auto;
 }
 
@@ -147,7 +154,7 @@ inline Layout forced_layout() {
 template <typename T>
 Layout choose_layout(int64_t channels, int64_t pixels, int64_t depth) {
   const Layout f = forced_layout();
-  if (f != Layout::Auto) return f;
+  if (f == Layout::ChannelsMajor || f == Layout::PixelsMajor) return f;
   const KernelTable& kt = kernel_table();
   const GemmUkernel<T>& cn = kt.gemm_for<T>(pixels);
   const GemmUkernel<T>& pn = kt.gemm_for<T>(channels);
@@ -157,6 +164,16 @@ Layout choose_layout(int64_t channels, int64_t pixels, int64_t depth) {
       double(round_up(pixels, pn.mr)) * double(round_up(channels, pn.nr)) * (1.0 + 16.0 / ch + 8.0 / d);
   return w_pm < w_cm ? Layout::PixelsMajor : Layout::ChannelsMajor;
 }
+
+// The batch-lanes layout (conv-im2col-lanes.cpp): forward, and bwd_data when
+// the stride is 1 (lanes_fits). use_lanes: forced, or chosen by the rule there
+// (mr: the micro-kernel's rows, sz: the element size).
+bool lanes_fits(const ConvParams& p, bool backward);
+bool use_lanes(const ConvParams& p, bool backward, int mr, int sz);
+template <typename T>
+void forward_lanes(const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
+template <typename T>
+void backward_input_lanes(const ConvParams& p, const T* dy, const T* w, T* dx);
 
 template <typename T>
 void forward(const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
