@@ -66,10 +66,11 @@ void build_lanes(const LanesGeom& g, const T* src, int64_t n0, int mr, T* xt) {
 
 // dst = conv(src) with the weights already packed: wp holds, per group, tap and
 // depth block of kc input channels, the B panels (kc x Cog, NR wide) at
-// wp + ((grp*RS + tap)*nkb + b)*Npad*kc. bias (per output channel) or null.
+// wp + ((grp*RS + tap)*nkb + b)*Npad*kc; with `flip`, tap t reads the panels of
+// tap RS-1-t (rot180). bias (per output channel) or null.
 template <typename T>
 void lanes_product(const LanesGeom& g, const GemmUkernel<T>& uk, int64_t kc, int64_t nc, const T* src, const T* wp,
-                   const T* bias, T* dst) {
+                   bool flip, const T* bias, T* dst) {
   const MoveKernels<T>& mv = kernel_table().move<T>();
   const int mr = uk.mr, nr = uk.nr, nt = num_threads();
   const int64_t Cig = g.Cig(), Cog = g.Cog(), RS = g.R * g.S, HWo = g.Ho * g.Wo, sz = sizeof(T);
@@ -100,7 +101,7 @@ void lanes_product(const LanesGeom& g, const GemmUkernel<T>& uk, int64_t kc, int
         const int64_t oh = (tap / g.S) * g.dh - g.pt, ow = (tap % g.S) * g.dw - g.pl;
         for (int64_t b = 0; b < nkb; ++b) {
           const int64_t c0 = b * kc, k = std::min(kc, Cig - c0);
-          const T* B = wp + ((grp * RS + tap) * nkb + b) * Npad * kc;
+          const T* B = wp + ((grp * RS + (flip ? RS - 1 - tap : tap)) * nkb + b) * Npad * kc;
           const T* A0 = xt.data() + (grp * Cig + c0) * mr;
           // The B block of nc channels stays in L2 while the pixels' A panels pass.
           for (int64_t j0 = 0; j0 < m; j0 += nc) {
@@ -125,45 +126,31 @@ void lanes_product(const LanesGeom& g, const GemmUkernel<T>& uk, int64_t kc, int
 
 // The weights as lanes_product reads them: per group, tap and depth block b,
 // B panels (NR wide) of depth d = b*kc + p and column j:
-//   forward   B(d, j) = W[g*Kg + j, d, tap]           (depth: input channels)
-//   bwd_data  B(d, j) = W[g*Kg + d, j, RS-1-tap]      (depth: the forward's output
-//                                                       channels; rot180 taps)
-// Items are (group, depth block, panel of NR columns), so every thread packs.
+//   forward   B(d, j) = W[g*Kg + j, d, tap]      (depth: input channels)
+//   bwd_data  B(d, j) = W[g*Kg + d, j, tap]      (depth: the forward's output
+//                                                 channels; lanes_product reads
+//                                                 tap RS-1-t for rot180's tap t)
+// For one depth d and NR columns, the RS taps' values are an NR x RS block of W
+// (rows j: forward, W[j, d, :], NR rows apart; bwd_data, W[d, j, :], one run):
+// one call of the ISA's transpose writes its RS rows straight into the RS taps'
+// panels (tap_step apart). Items are (group, depth block, panel of NR columns).
 template <typename T>
 AlignedBuffer<T> pack_lanes_weights(const ConvParams& p, const T* w, bool backward, int nr, int64_t kc) {
+  const MoveKernels<T>& mv = kernel_table().move<T>();
   const int64_t RS = p.R * p.S, Kg = p.Kg(), Cg = p.Cg();
   const int64_t in_g = backward ? Kg : Cg, out_g = backward ? Cg : Kg;
-  const int64_t nkb = cdiv(in_g, kc), Npad = round_up(out_g, nr), blk = Npad * kc;
+  const int64_t nkb = cdiv(in_g, kc), Npad = round_up(out_g, nr), blk = Npad * kc, tap_step = nkb * blk;
   AlignedBuffer<T> wp(p.groups * RS * nkb * blk);
-  const MoveKernels<T>& mv = kernel_table().move<T>();
-  std::vector<AlignedBuffer<T>> tmps(num_threads());
-  for (auto& t : tmps) t.reset(16 * RS * nr);
   const int64_t panels = cdiv(out_g, nr);
   parallel_for(p.groups * nkb * panels, [&](int64_t i) {
     const int64_t grp = i / (nkb * panels), b = i / panels % nkb, j0 = i % panels * nr;
     const int64_t d0 = b * kc, k = std::min(kc, in_g - d0), cols = std::min<int64_t>(nr, out_g - j0);
-    // (d, j) of tap t lies at base + t*tap_step + (j/nr)*nr*k + d*nr + j%nr.
-    // For this panel's NR columns and 16 depths, the source is NR runs of
-    // 16*RS values (forward: rows j of W) or 16 runs of NR*RS values
-    // (bwd_data: rows d of W): the ISA's transpose turns them into rows
-    // (d, t) of NR values in `tmp`, each copied to its tap's panel.
-    T* panel = wp.data() + (grp * RS * nkb + b) * blk + j0 * k;
-    const int64_t tap_step = nkb * blk;
-    constexpr int64_t kD = 16;
-    T* tmp = tmps[omp_get_thread_num()].data();
-    for (int64_t dd = 0; dd < k; dd += kD) {
-      const int64_t nd = std::min(kD, k - dd);
-      if (!backward)  // tmp[(d*RS + t)*nr + jj] = W[j0 + jj, d0 + dd + d, t]
-        mv.transpose(w + ((grp * Kg + j0) * Cg + d0 + dd) * RS, Cg * RS, cols, nd * RS, tmp, nr);
-      else  // tmp[(d*RS + t)*nr + jj] = W[d0 + dd + d, j0 + jj, t]
-        for (int64_t d = 0; d < nd; ++d)
-          mv.transpose(w + ((grp * Kg + d0 + dd + d) * Cg + j0) * RS, RS, cols, RS, tmp + d * RS * nr, nr);
-      for (int64_t d = 0; d < nd; ++d)
-        for (int64_t t = 0; t < RS; ++t) {
-          T* row = panel + (backward ? RS - 1 - t : t) * tap_step + (dd + d) * nr;
-          std::memcpy(row, tmp + (d * RS + t) * nr, size_t(cols) * sizeof(T));
-          for (int64_t jj = cols; jj < nr; ++jj) row[jj] = T(0);  // the last panel's columns past out_g
-        }
+    T* panel = wp.data() + (grp * RS * nkb + b) * blk + j0 * k;  // tap t's panel at + t*tap_step
+    for (int64_t d = 0; d < k; ++d) {
+      if (!backward) mv.transpose(w + ((grp * Kg + j0) * Cg + d0 + d) * RS, Cg * RS, cols, RS, panel + d * nr, tap_step);
+      else mv.transpose(w + ((grp * Kg + d0 + d) * Cg + j0) * RS, RS, cols, RS, panel + d * nr, tap_step);
+      for (int64_t t = 0; t < RS && cols < nr; ++t)  // the last panel's columns past out_g
+        std::fill(panel + t * tap_step + d * nr + cols, panel + t * tap_step + (d + 1) * nr, T(0));
     }
   });
   return wp;
@@ -225,7 +212,7 @@ void forward_lanes(const ConvParams& p, const T* x, const T* w, const T* bias, T
   const AlignedBuffer<T> wp = pack_lanes_weights(p, w, false, uk.nr, kc);
   const LanesGeom g{p.N, p.C, p.H, p.W, p.K, p.P(), p.Q(), p.R, p.S, p.stride_h, p.stride_w,
                     p.dil_h, p.dil_w, p.pad_top, p.pad_left, p.groups};
-  lanes_product(g, uk, kc, bl.nc, x, wp.data(), bias, y);
+  lanes_product(g, uk, kc, bl.nc, x, wp.data(), false, bias, y);
 }
 
 template <typename T>
@@ -238,7 +225,7 @@ void backward_input_lanes(const ConvParams& p, const T* dy, const T* w, T* dx) {
   // dx[h] = sum_r dy[h + pad - r*d] W[r] = sum_r' dy[h - (d*(R-1) - pad) + r'*d] W[R-1-r'].
   const LanesGeom g{p.N, p.K, p.P(), p.Q(), p.C, p.H, p.W, p.R, p.S, 1, 1,
                     p.dil_h, p.dil_w, p.dil_h * (p.R - 1) - p.pad_top, p.dil_w * (p.S - 1) - p.pad_left, p.groups};
-  lanes_product<T>(g, uk, kc, bl.nc, dy, wp.data(), nullptr, dx);
+  lanes_product<T>(g, uk, kc, bl.nc, dy, wp.data(), true, nullptr, dx);
 }
 
 template void forward_lanes<float>(const ConvParams&, const float*, const float*, const float*, float*);
