@@ -206,3 +206,18 @@ def test_run_restores_thread_counts(tiny_suite, capsys):
                       "--against", "numpy", "--threads", str(target), "--repeats", "1", "--settle", "0",
                       "--no-progress"], capsys)
     assert rc == 0 and convbp.get_num_threads() == before
+
+
+def test_thread_counts_with_torch_run_in_processes_of_their_own(tiny_suite, tmp_path, capsys):
+    # oneDNN keeps a convolution built for the thread count of its first call, so with
+    # torch among the baselines each thread count is timed in a fresh process; the
+    # records of all of them are merged into --json.
+    pytest.importorskip("torch")
+    out_json = tmp_path / "r.json"
+    rc, out = _run_cli(["--suite-file", tiny_suite, "--suite", "tiny", "--layers", "tiny.1d", "--passes", "fwd",
+                        "--threads", "1,2", "--repeats", "2", "--json", str(out_json), "--no-progress"], capsys)
+    assert rc == 0 and "runs in a process of its own" in out
+    assert out.count("threads=1") >= 1 and out.count("threads=2") >= 1
+    recs = json.loads(out_json.read_text())
+    assert {(r["impl"], r["threads"]) for r in recs} == {(i, t) for i in ("convbp", "numpy", "torch") for t in (1, 2)}
+    assert all(r["status"] == "ok" and r["median_s"] > 0 for r in recs)
