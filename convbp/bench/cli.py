@@ -229,7 +229,7 @@ def _thread_counts_in_processes(argv: List[str], threads: Sequence[int], impls: 
             # The last --threads / --json / --plot on the command line wins (argparse).
             cmd = [sys.executable, "-c", boot, root, *argv, "--threads", str(t), "--json", path, "--plot", ""]
             p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
-            print(p.stdout, end="")
+            print("".join(line for line in p.stdout.splitlines(keepends=True) if path not in line), end="")
             if p.returncode != 0:
                 return p.returncode
             with open(path, encoding="utf-8") as f:
