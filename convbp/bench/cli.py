@@ -208,6 +208,19 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def _write_outputs(records: List[dict], impls: Sequence[str], args) -> int:
+    """--json and --plot of the records."""
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(records, f, indent=1)
+        print(f"wrote {len(records)} records to {args.json}")
+    if args.plot:
+        from .plot import plot_speedups
+        plot_speedups(records, impls, args.plot)
+        print(f"wrote {args.plot}")
+    return 0
+
+
 def _thread_counts_in_processes(argv: List[str], threads: Sequence[int], impls: Sequence[str], args) -> int:
     """Runs the same command once per thread count, each in a process of its own, and
     merges the records for --json / --plot.
@@ -234,15 +247,7 @@ def _thread_counts_in_processes(argv: List[str], threads: Sequence[int], impls: 
                 return p.returncode
             with open(path, encoding="utf-8") as f:
                 records += json.load(f)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(records, f, indent=1)
-        print(f"wrote {len(records)} records to {args.json}")
-    if args.plot:
-        from .plot import plot_speedups
-        plot_speedups(records, impls, args.plot)
-        print(f"wrote {args.plot}")
-    return 0
+    return _write_outputs(records, impls, args)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -322,12 +327,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print("\nms: median of the timed runs; GF/s: 2*N*K*(C/g)*R*S*P*Q / median; %pk: of the best FP32 FMA "
           "throughput\nconvbp.peak_gflops measured during the sweep; /numpy, /torch: that library's median "
           "time / convbp's (> 1: convbp is faster)")
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(records, f, indent=1)
-        print(f"wrote {len(records)} records to {args.json}")
-    if args.plot:
-        from .plot import plot_speedups
-        plot_speedups(records, impls, args.plot)
-        print(f"wrote {args.plot}")
-    return 0
+    return _write_outputs(records, impls, args)

@@ -203,12 +203,11 @@ void backward_input_pm(const ConvParams& p, const T* dy, const T* w, T* dx) {
 
 template <typename T>
 void backward_input(const ConvParams& p, const T* dy, const T* w, T* dx) {
-  const GemmUkernel<T>& uk = kernel_table().gemm_for<T>(p.Cg());
-  if (use_lanes(p, true, uk.mr, int(sizeof(T)))) backward_input_lanes(p, dy, w, dx);
-  else if (choose_layout<T>(p.Cg() * p.R * p.S, p.N * p.P() * p.Q(), p.Kg()) == Layout::PixelsMajor)
-    backward_input_pm(p, dy, w, dx);
-  else
-    backward_input_cm(p, dy, w, dx);
+  switch (layout_for<T>(p, true)) {
+    case Layout::BatchLanes: backward_input_lanes(p, dy, w, dx); break;
+    case Layout::PixelsMajor: backward_input_pm(p, dy, w, dx); break;
+    default: backward_input_cm(p, dy, w, dx);
+  }
 }
 
 template void backward_input<float>(const ConvParams&, const float*, const float*, float*);

@@ -131,11 +131,11 @@ void forward_pm(const ConvParams& p, const T* x, const T* w, const T* bias, T* y
 
 template <typename T>
 void forward(const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
-  const GemmUkernel<T>& uk = kernel_table().gemm_for<T>(p.Kg());
-  if (use_lanes(p, false, uk.mr, int(sizeof(T)))) forward_lanes(p, x, w, bias, y);
-  else if (choose_layout<T>(p.Kg(), p.N * p.P() * p.Q(), p.Cg() * p.R * p.S) == Layout::PixelsMajor)
-    forward_pm(p, x, w, bias, y);
-  else forward_cm(p, x, w, bias, y);
+  switch (layout_for<T>(p, false)) {
+    case Layout::BatchLanes: forward_lanes(p, x, w, bias, y); break;
+    case Layout::PixelsMajor: forward_pm(p, x, w, bias, y); break;
+    default: forward_cm(p, x, w, bias, y);
+  }
 }
 
 template void forward<float>(const ConvParams&, const float*, const float*, const float*, float*);

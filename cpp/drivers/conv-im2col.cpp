@@ -31,14 +31,11 @@ std::string refuses(const ConvParams&, Pass, DType) { return ""; }
 template <typename T>
 std::string layout_of(const ConvParams& p, Pass pass) {
   if (pass == Pass::BackwardWeight) return "";
-  const bool bwd = pass == Pass::BackwardInput;
-  const int64_t out = bwd ? p.Cg() : p.Kg(), depth = (bwd ? p.Kg() : p.Cg()) * (bwd ? 1 : p.R * p.S);
-  const int64_t pixels = p.N * p.P() * p.Q();
-  if (im2col::use_lanes(p, bwd, kernel_table().gemm_for<T>(out).mr, int(sizeof(T))))
-    return "batch-lanes layout (taps that fall in the padding are skipped)";
-  const im2col::Layout l = bwd ? im2col::choose_layout<T>(p.Cg() * p.R * p.S, pixels, p.Kg())
-                               : im2col::choose_layout<T>(p.Kg(), pixels, depth);
-  return l == im2col::Layout::PixelsMajor ? "pixels-major layout" : "channels-major layout";
+  switch (im2col::layout_for<T>(p, pass == Pass::BackwardInput)) {
+    case im2col::Layout::BatchLanes: return "batch-lanes layout (taps that fall in the padding are skipped)";
+    case im2col::Layout::PixelsMajor: return "pixels-major layout";
+    default: return "channels-major layout";
+  }
 }
 
 std::string describe(const ConvParams& p, Pass pass, DType dtype) {

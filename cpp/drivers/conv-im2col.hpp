@@ -175,6 +175,17 @@ void forward_lanes(const ConvParams& p, const T* x, const T* w, const T* bias, T
 template <typename T>
 void backward_input_lanes(const ConvParams& p, const T* dy, const T* w, T* dx);
 
+// The layout forward (backward = false) or bwd_data runs in: batch lanes where
+// use_lanes takes it, else choose_layout's pick. One place, so explain() names
+// the layout the pass really runs.
+template <typename T>
+Layout layout_for(const ConvParams& p, bool backward) {
+  const int64_t pixels = p.N * p.P() * p.Q(), RS = p.R * p.S;
+  const GemmUkernel<T>& uk = kernel_table().gemm_for<T>(backward ? p.Cg() : p.Kg());
+  if (use_lanes(p, backward, uk.mr, int(sizeof(T)))) return Layout::BatchLanes;
+  return backward ? choose_layout<T>(p.Cg() * RS, pixels, p.Kg()) : choose_layout<T>(p.Kg(), pixels, p.Cg() * RS);
+}
+
 template <typename T>
 void forward(const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
 template <typename T>
