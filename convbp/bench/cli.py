@@ -27,7 +27,7 @@ from . import suites as suites_mod
 from .baselines import IMPL_NAMES, PASSES, PREPARE, TOLERANCE, Unsupported, make_case, max_rel_error, torch_available
 from .progress import Progress
 from .report import geomeans, table
-from .timing import InProcess, Isolated, measure, openmp_runtimes, pin_threads, restore_threads, thread_state
+from .timing import InProcess, Isolated, convbp_main_cmd, measure, openmp_runtimes, pin_threads, restore_threads, thread_state
 
 SPIN_SETTLE_S = 0.3  # OpenBLAS's threads spin ~0.1 s after a call (timing.measure)
 QUICK = dict(suite="quick", repeats=4, block=2, settle=0.05, budget=0.3, peak_seconds=0.1)
@@ -232,15 +232,12 @@ def _thread_counts_in_processes(argv: List[str], threads: Sequence[int], impls: 
     """
     print(f"note: PyTorch keeps each convolution built for the thread count of its first call, "
           f"so each of --threads {','.join(map(str, threads))} runs in a process of its own")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(convbp.__file__)))
-    boot = ("import sys; sys.path.insert(0, sys.argv[1]); from convbp.bench.cli import main; "
-            "sys.exit(main(sys.argv[2:]))")
     records: List[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         for t in threads:
             path = os.path.join(tmp, f"threads-{t}.json")
             # The last --threads / --json / --plot on the command line wins (argparse).
-            cmd = [sys.executable, "-c", boot, root, *argv, "--threads", str(t), "--json", path, "--plot", ""]
+            cmd = convbp_main_cmd("convbp.bench.cli", [*argv, "--threads", str(t), "--json", path, "--plot", ""])
             p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
             print("".join(line for line in p.stdout.splitlines(keepends=True) if path not in line), end="")
             if p.returncode != 0:

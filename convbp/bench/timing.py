@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
 import convbp
 
@@ -115,6 +115,16 @@ class InProcess:
         self._run = None
 
 
+def convbp_main_cmd(module: str, args: Sequence[str]) -> List[str]:
+    """The command line that runs ``module.main(args)`` in a new Python process which
+    imports the same convbp as this one (not whatever ``convbp/`` its current directory
+    holds, e.g. a source tree without the compiled module)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(convbp.__file__)))
+    boot = (f"import sys; sys.path.insert(0, sys.argv[1]); from {module} import main; "
+            "sys.exit(main(sys.argv[2:]))")
+    return [sys.executable, "-c", boot, root, *args]
+
+
 class Isolated:
     """Times an implementation in a worker process of its own (``python -m
     convbp.bench.worker``), started with every library's thread variables set to
@@ -123,12 +133,7 @@ class Isolated:
     def __init__(self, impl: str, threads: int):
         self.impl = impl
         env = dict(os.environ, **{k: str(threads) for k in THREAD_ENV})
-        # The worker imports the same convbp as this process (not whatever `convbp/` the
-        # current directory holds, e.g. a source tree without the compiled module).
-        root = os.path.dirname(os.path.dirname(os.path.abspath(convbp.__file__)))
-        boot = ("import sys; sys.path.insert(0, sys.argv[1]); from convbp.bench.worker import main; "
-                "sys.exit(main(sys.argv[2:]))")
-        self._p = subprocess.Popen([sys.executable, "-c", boot, root, impl, str(threads)],
+        self._p = subprocess.Popen(convbp_main_cmd("convbp.bench.worker", [impl, str(threads)]),
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
                                    bufsize=1)
         self._call({"op": "hello"})

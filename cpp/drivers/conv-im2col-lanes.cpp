@@ -156,13 +156,10 @@ AlignedBuffer<T> pack_lanes_weights(const ConvParams& p, const T* w, bool backwa
   return wp;
 }
 
-}  // namespace
-
+// Forward runs every stride; bwd_data only stride 1 (no phase split).
 bool lanes_fits(const ConvParams& p, bool backward) {
   return !backward || (p.stride_h == 1 && p.stride_w == 1);
 }
-
-namespace {
 
 // Pairs (output position, tap) along one dimension whose input position
 // o*stride - pad + tap*dil lies inside [0, in): the ones lanes multiplies.

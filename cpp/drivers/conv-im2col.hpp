@@ -129,7 +129,7 @@ inline void pack_phi(const MoveKernels<T>& mv, const ConvParams& p, int64_t g, c
 
 enum class Layout { Auto, ChannelsMajor, PixelsMajor, BatchLanes };
 
-// CONVBP_IM2COL_LAYOUT=channels|pixels|lanes forces one layout (tests cover both
+// CONVBP_IM2COL_LAYOUT=channels|pixels|lanes forces one layout (tests cover each
 // with it; tuning); anything else, or unset, is Auto. Read on every call.
 inline Layout forced_layout() {
   const char* v = std::getenv("CONVBP_IM2COL_LAYOUT");
@@ -166,9 +166,8 @@ Layout choose_layout(int64_t channels, int64_t pixels, int64_t depth) {
 }
 
 // The batch-lanes layout (conv-im2col-lanes.cpp): forward, and bwd_data when
-// the stride is 1 (lanes_fits). use_lanes: forced, or chosen by the rule there
-// (mr: the micro-kernel's rows, sz: the element size).
-bool lanes_fits(const ConvParams& p, bool backward);
+// the stride is 1. use_lanes: forced, or chosen by the rule there (mr: the
+// micro-kernel's rows, sz: the element size).
 bool use_lanes(const ConvParams& p, bool backward, int mr, int sz);
 template <typename T>
 void forward_lanes(const ConvParams& p, const T* x, const T* w, const T* bias, T* y);

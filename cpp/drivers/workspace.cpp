@@ -67,24 +67,22 @@ void workspace_give(void* p, size_t capacity) noexcept {
     std::free(p);
     return;
   }
-  {
-    Cache& c = cache();
-    std::lock_guard<std::mutex> lock(c.m);
-    try {
-      c.blocks.push_back(Block{p, capacity});
-    } catch (...) {
-      std::free(p);
-      return;
-    }
-    c.bytes += capacity;
-    size_t drop = 0;
-    while (drop < c.blocks.size() && (c.blocks.size() - drop > kMaxBlocks || c.bytes > kMaxBytes)) {
-      c.bytes -= c.blocks[drop].cap;
-      std::free(c.blocks[drop].p);
-      ++drop;
-    }
-    c.blocks.erase(c.blocks.begin(), c.blocks.begin() + std::ptrdiff_t(drop));
+  Cache& c = cache();
+  std::lock_guard<std::mutex> lock(c.m);
+  try {
+    c.blocks.push_back(Block{p, capacity});
+  } catch (...) {
+    std::free(p);
+    return;
   }
+  c.bytes += capacity;
+  size_t drop = 0;  // the oldest blocks beyond the limits
+  while (drop < c.blocks.size() && (c.blocks.size() - drop > kMaxBlocks || c.bytes > kMaxBytes)) {
+    c.bytes -= c.blocks[drop].cap;
+    std::free(c.blocks[drop].p);
+    ++drop;
+  }
+  c.blocks.erase(c.blocks.begin(), c.blocks.begin() + std::ptrdiff_t(drop));
 }
 
 size_t release_workspace() noexcept {
