@@ -99,9 +99,10 @@ def test_auto_dense_stem_rule():
 
 
 def test_auto_lanes_rule():
-    # the batch-lanes layout where skipping the padding pays (cpp/drivers/conv-im2col-lanes.cpp):
-    # stride 1, taps in the padding, useful work <= 96% counting empty lanes, >= 128
-    # channels per tap; bwd_weight never
+    # the batch-lanes layout where skipping the padding and packing nothing per tile pay
+    # (cpp/drivers/conv-im2col-lanes.cpp): R*S > 1, >= 64 channels per tap, a block of MR
+    # images <= 16 MiB, useful work <= 98% at stride 1 and <= 93% at larger strides,
+    # counting empty lanes; bwd_data only at stride 1; bwd_weight never
     def layout(x, w, **kw):
         e = convbp.explain(x, w, **kw)
         assert e["route"] == "im2col"
@@ -113,11 +114,15 @@ def test_auto_lanes_rule():
     for p in ("fwd", "bwd_data"):
         assert lanes in layout((n, 512, 7, 7), (512, 512, 3, 3), padding=1, pass_=p)          # 81.9% useful
         assert lanes in layout((n, 128, 28, 28), (128, 128, 3, 3), padding=1, pass_=p)        # 95.3%
-        assert lanes not in layout((n, 128, 56, 56), (128, 128, 3, 3), padding=1, pass_=p)    # 97.6%
-        assert lanes not in layout((n, 64, 14, 14), (64, 64, 3, 3), padding=1, pass_=p)       # 64 channels
+        assert lanes in layout((n, 64, 56, 56), (64, 64, 3, 3), padding=1, pass_=p)           # 97.6%
+        assert lanes not in layout((n, 64, 90, 90), (64, 64, 3, 3), padding=1, pass_=p)       # 98.5%
+        assert lanes not in layout((n, 32, 14, 14), (32, 32, 3, 3), padding=1, pass_=p)       # 32 channels
+        assert lanes not in layout((n, 512, 56, 56), (512, 512, 3, 3), padding=1, pass_=p)    # block > 16 MiB
         assert lanes not in layout((n, 512, 7, 7), (512, 512, 1, 1), pass_=p)                 # nothing to skip
         assert lanes not in layout((n, 512, 7, 7), (512, 512, 3, 3), pass_=p)                 # no padding
-        assert lanes not in layout((n, 256, 14, 14), (512, 256, 3, 3), stride=2, padding=1, pass_=p)
+        assert lanes not in layout((n, 128, 28, 28), (256, 128, 3, 3), stride=2, padding=1, pass_=p)  # 95.3%
+    assert lanes in layout((n, 256, 14, 14), (512, 256, 3, 3), stride=2, padding=1)          # 90.7%, fwd
+    assert lanes not in layout((n, 256, 14, 14), (512, 256, 3, 3), stride=2, padding=1, pass_="bwd_data")
     assert lanes not in layout((1, 512, 7, 7), (512, 512, 3, 3), padding=1)                   # 7 empty lanes
     assert lanes not in layout((n, 512, 7, 7), (512, 512, 3, 3), padding=1, pass_="bwd_weight")
 

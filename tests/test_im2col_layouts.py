@@ -48,7 +48,7 @@ def test_each_layout_matches_reference(check, threads, monkeypatch, layout, n, d
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_lanes_on_the_odd_shape_grid(check, threads, monkeypatch, dtype):
-    # Auto takes the batch-lanes layout only on large layers (>= 128 channels per
+    # Auto takes the batch-lanes layout only on large layers (>= 64 channels per
     # tap), so the odd-shape grid (primes, stride > kernel, padding wider than the
     # kernel, dilation, groups, batch 0, conv1d) runs through it only when forced.
     monkeypatch.setenv("CONVBP_IM2COL_LAYOUT", "lanes")

@@ -40,26 +40,23 @@ struct LanesGeom {
 };
 
 // xt[(pix*Ci + c)*mr + lane] = src[n0 + lane, c, pix] for the images of the
-// block (lanes past N are zero). Tiles of 16 pixels x 16 channels keep both the
-// reads (runs of 16 pixels) and the writes (runs of 16*mr) in L1.
+// block (lanes past N are zero). Per channel c, the block's images are an
+// (images x pixels) matrix, Ci*H*W apart, whose transpose is xt's runs of MR
+// lanes, Ci*MR apart: one call of the ISA's transpose per channel and chunk of
+// pixels (the chunk's reads stay in L1 across the channels). It replaced a
+// scalar loop that took 15% of resnet.l1.3x3's forward time (1 thread).
 template <typename T>
 void build_lanes(const LanesGeom& g, const T* src, int64_t n0, int mr, T* xt) {
+  const MoveKernels<T>& mv = kernel_table().move<T>();
   const int64_t HW = g.Hi * g.Wi, Ci = g.Ci, lanes = std::min<int64_t>(mr, g.N - n0);
-  constexpr int64_t kT = 16;
-  parallel_for(cdiv(HW, kT), [&](int64_t pb) {
-    const int64_t p0 = pb * kT, p1 = std::min(HW, p0 + kT);
-    for (int64_t c0 = 0; c0 < Ci; c0 += kT) {
-      const int64_t c1 = std::min(Ci, c0 + kT);
-      for (int64_t l = 0; l < mr; ++l) {
-        if (l >= lanes) {
-          for (int64_t pix = p0; pix < p1; ++pix)
-            for (int64_t c = c0; c < c1; ++c) xt[(pix * Ci + c) * mr + l] = T(0);
-          continue;
-        }
-        const T* s = src + (n0 + l) * Ci * HW;
-        for (int64_t c = c0; c < c1; ++c)
-          for (int64_t pix = p0; pix < p1; ++pix) xt[(pix * Ci + c) * mr + l] = s[c * HW + pix];
-      }
+  constexpr int64_t kChunk = 64;
+  parallel_for(cdiv(HW, kChunk), [&](int64_t pb) {
+    const int64_t p0 = pb * kChunk, np = std::min(HW, p0 + kChunk) - p0;
+    for (int64_t c = 0; c < Ci; ++c) {
+      T* d = xt + (p0 * Ci + c) * mr;
+      mv.transpose(src + (n0 * Ci + c) * HW + p0, Ci * HW, lanes, np, d, Ci * mr);
+      if (lanes < mr)
+        for (int64_t i = 0; i < np; ++i) std::fill(d + i * Ci * mr + lanes, d + i * Ci * mr + mr, T(0));
     }
   });
 }
@@ -175,30 +172,38 @@ int64_t valid_pairs(int64_t out, int64_t in, int64_t taps, int64_t stride, int64
 
 }  // namespace
 
-// Auto takes lanes where skipping the padding saves more than its overheads
-// cost, measured against the other two layouts on the training suite's dense
-// layers (batch 8, 1 and 2 threads; lanes time / the old auto's):
-//   - 3x3 stride 1 with padding on small planes: resnet.l4.3x3 (7x7, useful
-//     work 81.9%) 0.82 / 0.83 fwd / bwd_data at 1 thread, 0.78 / 0.83 at 2;
-//     14x14 (90.7%) 0.87-0.95; 28x28 (95.3%) 0.93-0.99 from 128 channels;
-//     deeplabv3.l4.d4 (dilation 4 on 28x28, 81.9%) 0.83;
-//   - 56x56 (97.6%): 0.98-1.10, and 64-channel layers lose 2-13% (a depth
-//     block is one tap's channels, so 64 channels make short k loops);
-//   - stride 2 forward 0.98-1.29; 1x1 layers (nothing to skip) 1.2-2.4.
-// Hence: a stride-1 layer with taps in the padding, useful work (counting
-// the lanes past the batch as work) <= 96%, >= 128 channels per tap, and a
-// rearranged block of MR images of at most 16 MiB.
+// Auto takes lanes where skipping the padding and packing nothing per tile
+// save more than its overheads cost, measured against the other two layouts on
+// the training suite's dense layers (batch 8; lanes time / the old auto's at
+// 1 thread, then at 2, interleaved medians; +-5% is noise on this machine):
+//   - stride 1 with taps in the padding: resnet.l4.3x3 (7x7 planes, useful
+//     work 81.9%) 0.82 / 0.83 (fwd / bwd_data); 14x14 (90.7%) 0.87-0.95; 28x28
+//     (95.3%) 0.93-0.99; dilation 4 on 28x28 0.83; on 56x56 (97.6%) resnet.l1.3x3
+//     (64 channels) 0.97 / 0.90 and 0.94 / 0.92, vgg11.c3 0.99 / 0.96 and
+//     1.01 / 0.94, vgg11.c4 0.96 / 0.94 and 0.96 / 0.93 (above the xt cap);
+//     112x112 (98.8%) vgg11.c2 1.03 / 0.97 and 0.98 / 0.99;
+//   - stride 2 forward: resnet.l4.3x3s2 (14x14 input, 90.7%) 0.92 and 0.83,
+//     l3.3x3s2 (95.3%) 0.91 and 1.05, l2.3x3s2 (97.6%, 64 channels) 1.04 and
+//     1.04, unpadded wav2vec2 1-D layers 1.02-1.22;
+//   - 1x1 layers (nothing to skip, and the other layouts pack nothing): 1.1-2.0.
+// (Until the rearrangement became a vectorized transpose, 64-channel and 56x56
+// layers lost 2-13% and auto required >= 128 channels and <= 96% useful work.)
+// Hence: R*S > 1, >= 64 channels per tap (the fewest measured), a rearranged
+// block of MR images of at most 16 MiB, and useful work (counting the lanes past
+// the batch as work) <= 98% at stride 1, <= 93% at larger strides.
 bool use_lanes(const ConvParams& p, bool backward, int mr, int sz) {
   if (!lanes_fits(p, backward)) return false;
   const Layout f = forced_layout();
   if (f != Layout::Auto) return f == Layout::BatchLanes;
-  if (p.N == 0 || p.stride_h != 1 || p.stride_w != 1 || p.R * p.S == 1) return false;
+  if (p.N == 0 || p.R * p.S == 1) return false;
   const int64_t depth = backward ? p.Kg() : p.Cg();
   const int64_t xt_bytes = int64_t(mr) * (backward ? p.K * p.P() * p.Q() : p.C * p.H * p.W) * sz;
-  if (depth < 128 || xt_bytes > (int64_t(16) << 20)) return false;
-  const double useful = double(valid_pairs(p.P(), p.H, p.R, 1, p.dil_h, p.pad_top)) / double(p.P() * p.R) *
-                        double(valid_pairs(p.Q(), p.W, p.S, 1, p.dil_w, p.pad_left)) / double(p.Q() * p.S);
-  return useful * double(round_up(p.N, mr)) / double(p.N) <= 0.96;
+  if (depth < 64 || xt_bytes > (int64_t(16) << 20)) return false;
+  const double useful =
+      double(valid_pairs(p.P(), p.H, p.R, p.stride_h, p.dil_h, p.pad_top)) / double(p.P() * p.R) *
+      double(valid_pairs(p.Q(), p.W, p.S, p.stride_w, p.dil_w, p.pad_left)) / double(p.Q() * p.S);
+  const bool unit_stride = p.stride_h == 1 && p.stride_w == 1;
+  return useful * double(round_up(p.N, mr)) / double(p.N) <= (unit_stride ? 0.98 : 0.93);
 }
 
 template <typename T>
