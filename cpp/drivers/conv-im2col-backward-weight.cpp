@@ -47,8 +47,8 @@ void backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) {
     const int64_t q0 = nnb * set / nsets, q1 = nnb * (set + 1) / nsets;  // column blocks
     const int64_t c0 = q0 * nb, c1 = std::min(Kd, q1 * nb);
     T* Cg0 = (part == 0 ? dw : partial.data() + (part - 1) * p.w_size()) + g * Kg * Kd;
-    // The part's pixels, an even share (split by whole blocks of kc, the parts of
-    // mobilenet.pw6's 1568 pixels were 1024 and 544: 1.16-1.54x at 2 threads).
+    // The part's pixels: an even share. (Split by whole blocks of kc, the two parts
+    // of mobilenet.pw6's 1568 pixels were 1024 and 544: 1.16-1.54x at 2 threads.)
     const int64_t j_begin = pixels * part / parts, j_end = pixels * (part + 1) / parts;
     if (j_begin == j_end)
       for (int64_t i = 0; i < Kg; ++i) std::fill(Cg0 + i * Kd + c0, Cg0 + i * Kd + c1, T(0));
