@@ -13,7 +13,8 @@
 //     fall in the padding skipped.
 // Pixels-major wastes nothing on pixel counts that are no multiple of NR (a
 // 7x7 layer: 49*N pixels) and fits channel counts (multiples of 32 or 64) to
-// the NR side; channels-major packs more cheaply; batch lanes saves the
+// the NR side; channels-major packs more cheaply; batch lanes packs nothing
+// per tile (one rearrangement of each block of MR images) and saves the
 // padding's share of the work (18% on 7x7 planes) where the batch fills MR.
 // Layout::Auto picks per call (use_lanes, then choose_layout).
 #pragma once
