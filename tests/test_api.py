@@ -141,6 +141,14 @@ def test_explain_names_the_direct_kernels(pass_):
     assert plane in e["reason"] and "flat run" in e["reason"]
     e = convbp.explain((2, 64, 14, 14), (64, 1, 3, 3), groups=64, pass_=pass_, algo="direct")
     assert plane in e["reason"] and "flat run" not in e["reason"]
+    # depthwise 14x14 at stride 2 (planes at most a vector wide): with AVX-512, fwd
+    # and bwd_weight split the input into stride phases for the plane kernels;
+    # bwd_data and the other ISAs keep the channel-vector kernels
+    e = convbp.explain((2, 64, 14, 14), (64, 1, 3, 3), stride=2, padding=1, groups=64, pass_=pass_, algo="direct")
+    if convbp.config()["isa"] == "avx512" and pass_ != "bwd_data":
+        assert plane in e["reason"] and "stride phases" in e["reason"]
+    else:
+        assert "kernels: channel-vector" in e["reason"]
 
 
 @pytest.mark.parametrize("route", _core.route_names())

@@ -19,6 +19,10 @@ CASES = [
     Case("thr-2d", (4, 8, 16, 15), (8, 4, 3, 3), stride=(1, 2), padding="same", groups=2),
     Case("thr-2d-strided", (3, 6, 13, 17), (9, 6, 4, 2), stride=3, padding=(2, 1, 0, 3), dilation=(1, 2)),
     Case("thr-1d", (4, 8, 101), (16, 8, 5), stride=2, padding="full"),
+    # depthwise: stride 2 on 14x14 planes (AVX-512: the stride-phase split), stride
+    # 1 on 7x7 (the flat kernels and their per-thread mask tables)
+    Case("thr-depthwise-s2", (3, 40, 14, 14), (40, 1, 3, 3), stride=2, padding=1, groups=40),
+    Case("thr-depthwise-flat", (3, 40, 7, 7), (40, 1, 3, 3), padding=1, groups=40),
 ]
 PASSES = _check.PASSES
 

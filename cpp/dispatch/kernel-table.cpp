@@ -11,8 +11,8 @@ namespace convbp {
         {ns::f64_gemm_mr, ns::f64_gemm_nr, ns::f64_gemm_ukernel},                  \
         {ns::f32_narrow##_mr, ns::f32_narrow##_nr, ns::f32_narrow##_ukernel},      \
         {ns::f64_narrow##_mr, ns::f64_narrow##_nr, ns::f64_narrow##_ukernel},      \
-        {ns::f32_copy_runs, ns::f32_add_runs, ns::f32_transpose},            \
-        {ns::f64_copy_runs, ns::f64_add_runs, ns::f64_transpose},            \
+        {ns::f32_copy_runs, ns::f32_add_runs, ns::f32_transpose, ns::f32_split_columns}, \
+        {ns::f64_copy_runs, ns::f64_add_runs, ns::f64_transpose, ns::f64_split_columns}, \
         {ns::f32_direct_rows, ns::f32_direct_dots, ns::f32_direct_plane_dots, ns::f32_direct_plane_rows, \
          ns::f32_direct_cvec_lanes, ns::f32_direct_cvec_rows, ns::f32_direct_cvec_dots,                   \
          ns::f32_direct_bcast_lanes, ns::f32_direct_bcast_rows, ns::f32_direct_bcast_dots},                 \

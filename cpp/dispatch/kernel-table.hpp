@@ -24,6 +24,8 @@ struct MoveKernels {
   void (*copy_runs)(const CopyRun* runs, int64_t n, const T* src, T* dst);
   void (*add_runs)(const CopyRun* runs, int64_t n, const T* src, T* dst);
   void (*transpose)(const T* src, int64_t lds, int64_t rows, int64_t cols, T* dst, int64_t ldd);
+  void (*split_columns)(const T* src, int64_t lds, int64_t rows, int64_t cols, int64_t step, T* dst, int64_t ldd,
+                        int64_t phase_stride, int64_t width);
 };
 
 // The direct route's micro-kernels for one dtype (contracts: kernels/direct-args.hpp).

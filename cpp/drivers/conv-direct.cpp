@@ -117,6 +117,7 @@ const T* input_planes(const KernelTable& kt, const ConvParams& p, const SplitGeo
 // kernel's planes (same geometry, constant pointer strides).
 template <typename T>
 void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
+  if (phases_fits(p, kt.isa, kt.direct<T>().cvec_lanes)) return forward_phases(kt, p, x, w, bias, y);
   if (cvec_fits(p)) return forward_cvec(kt, p, x, w, bias, y);
   if (bcast_fits(p, Pass::Forward, kt.direct<T>().bcast_lanes)) return forward_bcast(kt, p, x, w, bias, y);
   if (plane_rows_fits(p)) return forward_planes(kt, p, x, w, bias, y);
@@ -307,6 +308,7 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
 // are added in order at the end, and the chunking depends on the shape only.
 template <typename T>
 void backward_weight(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw) {
+  if (phases_fits(p, kt.isa, kt.direct<T>().cvec_lanes)) return backward_weight_phases(kt, p, x, dy, dw);
   if (cvec_fits(p)) return backward_weight_cvec(kt, p, x, dy, dw);
   if (bcast_fits(p, Pass::BackwardWeight, kt.direct<T>().bcast_lanes)) return backward_weight_bcast(kt, p, x, dy, dw);
   if (plane_dots_fits(p)) return backward_weight_planes(kt, p, x, dy, dw);
@@ -540,6 +542,10 @@ std::string describe(const ConvParams& p, Pass pass, DType dtype) {
   const KernelTable& kt = kernel_table();
   const int cvec = dtype == DType::F32 ? kt.direct<float>().cvec_lanes : kt.direct<double>().cvec_lanes;
   const int bcast = bcast_lanes(dtype);
+  if (pass != Pass::BackwardInput && phases_fits(p, kt.isa, cvec))
+    return "kernels: plane " + std::string(pass == Pass::Forward ? "rows" : "dots") +
+           " after a split of the input into its stride phases (depthwise, planes at most " + std::to_string(cvec) +
+           " wide; each phase plane one flat run, per-lane masks)";
   if (cvec_fits(p))
     return "kernels: channel-vector (depthwise; a vector holds one pixel of " + std::to_string(cvec) + " channels)";
   if (bcast_fits(p, pass, bcast))

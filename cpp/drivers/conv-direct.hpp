@@ -29,6 +29,15 @@ void forward_planes(const KernelTable& kt, const ConvParams& p, const T* x, cons
 template <typename T>
 void backward_input_planes(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx);
 
+// Forward and backward-weight of strided depthwise convolutions (multiplier 1) by
+// the plane kernels after a split of the input into stride phases
+// (drivers/direct-depthwise-phases.cpp): AVX-512, planes at most `lanes` wide.
+bool phases_fits(const ConvParams& p, Isa isa, int lanes);
+template <typename T>
+void forward_phases(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
+template <typename T>
+void backward_weight_phases(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);
+
 // All three passes by the channel-vector kernels (drivers/direct-depthwise-cvec.cpp),
 // for depthwise convolutions with multiplier 1 on small planes.
 bool cvec_fits(const ConvParams& p);

@@ -27,6 +27,10 @@
 //       dst[run.dst + i*run.step] += src[run.src + i]
 //   <t>_transpose(src, lds, rows, cols, dst, ldd): for i < rows, j < cols:
 //       dst[j*ldd + i] = src[i*lds + j]
+//   <t>_split_columns(src, lds, rows, cols, step, dst, ldd, phase_stride, width):
+//       for i < rows, f < min(step, cols), v < min(ceil((cols - f) / step), width):
+//       dst[f*phase_stride + i*ldd + v] = src[i*lds + f + v*step]
+//     (each row's columns split by phase: the stride phases of a strided conv).
 //   Nothing outside those elements is read or written; runs may have len 0. Runs
 //   of one call never overlap in dst (add_runs relies on it only for speed).
 #pragma once
@@ -60,6 +64,11 @@ struct CopyRun {
   void f64_add_runs(const CopyRun* runs, int64_t n, const double* src, double* dst);                \
   void f32_transpose(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst,         \
                      int64_t ldd);                                                                  \
+  /* split-columns-<isa>.cpp */                                                                     \
+  void f32_split_columns(const float* src, int64_t lds, int64_t rows, int64_t cols, int64_t step,    \
+                         float* dst, int64_t ldd, int64_t phase_stride, int64_t width);             \
+  void f64_split_columns(const double* src, int64_t lds, int64_t rows, int64_t cols, int64_t step,   \
+                         double* dst, int64_t ldd, int64_t phase_stride, int64_t width);            \
   void f64_transpose(const double* src, int64_t lds, int64_t rows, int64_t cols, double* dst,       \
                      int64_t ldd);                                                                  \
   /* <t>-direct-rows-<isa>.cpp: forward / backward-input rows of taps (kernels/direct-args.hpp). */ \

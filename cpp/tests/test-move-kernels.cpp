@@ -1,9 +1,11 @@
-// The im2col route's data-movement kernels (copy_runs, add_runs,
-// transpose; contracts in cpp/kernels/kernels.hpp) of every ISA this CPU
-// runs, alone: run lengths 0..70 (every vector tail), strides 0..3, odd
-// offsets; transposes of every shape up to 20 x 20 (every vector tail) and
-// larger, with packed and padded leading dimensions. Values are distinct integers (exact), and
-// guard values around every destination must survive.
+// The data-movement kernels (copy_runs, add_runs, transpose, split_columns;
+// contracts in cpp/kernels/kernels.hpp) of every ISA this CPU runs, alone: run
+// lengths 0..70 (every vector tail), strides 0..3, odd offsets; transposes of
+// every shape up to 20 x 20 (every vector tail) and larger, with packed and
+// padded leading dimensions; column splits of widths 1..70 at steps 1..3, clipped
+// and unclipped. Values are distinct integers (exact), and guard values around
+// every destination must survive.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -68,6 +70,32 @@ void transposes(const MoveKernels<T>& mk, const std::string& what) {
       }
 }
 
+template <typename T>
+void splits(const MoveKernels<T>& mk, const std::string& what) {
+  for (int64_t step = 1; step <= 3; ++step)
+    for (int64_t cols = 1; cols <= 70; cols += (cols < 40 ? 1 : 7))
+      for (int64_t rows = 1; rows <= 4; rows += 3)
+        for (int64_t clip = 0; clip < 2; ++clip) {
+          const int64_t count0 = (cols + step - 1) / step;  // columns of phase 0, the widest
+          const int64_t width = clip ? (count0 + 1) / 2 : count0;
+          const int64_t lds = cols * step + 1, ldd = width + 2 * clip;  // rows apart; dst rows padded when clipped
+          const int64_t phase = rows * ldd + 5;                         // a gap between the phases
+          std::vector<T> src(size_t(rows * lds));
+          for (size_t i = 0; i < src.size(); ++i) src[i] = T(int(i % 1000) + 1);
+          std::vector<T> dst(size_t(step * phase + 8), T(kGuard));
+          mk.split_columns(src.data(), lds, rows, cols, step, dst.data(), ldd, phase, width);
+          for (int64_t k = 0; k < int64_t(dst.size()); ++k) {
+            const int64_t f = k / phase, e = k % phase, i = e / ldd, v = e % ldd;
+            const int64_t count = f < step ? std::min((cols - f + step - 1) / step, width) : 0;
+            const bool in = f < step && i < rows && v < count;
+            const T want = in ? src[size_t(i * lds + f + v * step)] : T(kGuard);
+            CHECK(dst[size_t(k)] == want, "%s split_columns step=%ld cols=%ld rows=%ld width=%ld: dst[%ld]=%g want %g",
+                  what.c_str(), long(step), long(cols), long(rows), long(width), long(k), double(dst[size_t(k)]),
+                  double(want));
+          }
+        }
+}
+
 }  // namespace
 
 int main() {
@@ -77,6 +105,8 @@ int main() {
     runs<double>(kt.f64_move, name + " f64");
     transposes<float>(kt.f32_move, name + " f32");
     transposes<double>(kt.f64_move, name + " f64");
+    splits<float>(kt.f32_move, name + " f32");
+    splits<double>(kt.f64_move, name + " f64");
   });
   return convbp_test::test_exit_code("test-move-kernels");
 }
