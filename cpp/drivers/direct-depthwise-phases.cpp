@@ -21,9 +21,11 @@
 //
 // Why: on small planes the channel-vector route spent 56-59% of its time (perf) in
 // the transposes that interleave 16 planes into pixel vectors, which this route
-// does not need; the split costs less (MobileNet's 14x14 stride-2 layer, batch 8,
-// one thread: fwd 0.30 -> 0.25 ms, bwd_weight 0.29 -> 0.26; phases_fits has where
-// it lost).
+// does not need; the split costs less. MobileNet's 14x14 stride-2 layer, batch 8,
+// one thread, this route's time / the channel-vector route's: fwd 0.59-0.80,
+// bwd_weight 0.68-0.97 (builds in separate processes, interleaved, four runs on a
+// busy machine; with one image per split, bwd_weight was 1.04-1.08, hence
+// kSplitChannels). phases_fits has where it lost.
 //
 // Forward tasks are (image, block of channels) and write whole output planes;
 // backward-weight tasks are blocks of channels that walk the batch in order: the
@@ -45,6 +47,9 @@ namespace {
 constexpr int64_t kTaskOutputs = 16384;
 constexpr int64_t kTaskWork = int64_t(1) << 17;
 constexpr int64_t kSplitElems = int64_t(1) << 15;
+// Backward-weight: the channels a split aims to hold, so that it holds as many
+// images as fit beside them and the kernel sums them in registers.
+constexpr int64_t kSplitChannels = 16;
 
 // A split buffer is phase-major: phase (a, f) of plane z at (a*sw + f)*block +
 // z*phase, so the planes' rows of one phase follow each other with one row step
@@ -124,7 +129,7 @@ void split(const KernelTable& kt, const ConvParams& p, const Phases& g, const T*
 
 // Measured only with AVX-512, whose per-lane k-masks make the flat path cheap
 // (AVX2's vector masks, vmaskmovps, ran the flat 14x14 forward 2.4x slower than
-// AVX-512 here), and only where it won: interleaved medians, batch 8, one thread,
+// AVX-512 here), and only where it won: interleaved medians in one process, batch 8, one thread,
 // channel-vector ms / this route ms, fwd and bwd_weight, MobileNet's stride-2 3x3
 // layers: 14x14 input 1.20 / 1.12; 28x28 0.95-0.99 / 0.91-0.93; 56x56 0.74-0.89 /
 // 0.69-0.74; 112x112 0.81 / 0.70 (the split's two-load rows, and the large
@@ -205,8 +210,8 @@ void backward_weight_phases(const KernelTable& kt, const ConvParams& p, const T*
   // A split holds `sub` channels of NB images; the kernel sums over those images,
   // and the batches of images are added in order. Neither depends on the tasks,
   // so neither does any sum's order.
-  const int64_t sub = std::max<int64_t>(1, kSplitElems / plane);
-  const int64_t NB = std::max<int64_t>(1, std::min(N, kSplitElems / (sub * plane)));
+  const int64_t NB = std::max<int64_t>(1, std::min(N, kSplitElems / (kSplitChannels * plane)));
+  const int64_t sub = std::max<int64_t>(1, kSplitElems / (NB * plane));
   // Buffer plane (image z, channel c) is z*sub + c.
   const Phases g = phases_of(p, NB * sub);
   base.ntaps = RS;
