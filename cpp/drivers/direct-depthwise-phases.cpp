@@ -129,9 +129,9 @@ void split(const KernelTable& kt, const ConvParams& p, const Phases& g, const T*
 
 // Measured only with AVX-512, whose per-lane k-masks make the flat path cheap
 // (AVX2's vector masks, vmaskmovps, ran the flat 14x14 forward 2.4x slower than
-// AVX-512 here), and only where it won: interleaved medians in one process, batch 8, one thread,
-// channel-vector ms / this route ms, fwd and bwd_weight, MobileNet's stride-2 3x3
-// layers: 14x14 input 1.20 / 1.12; 28x28 0.95-0.99 / 0.91-0.93; 56x56 0.74-0.89 /
+// AVX-512 here), and only where it won: interleaved medians in one process, batch
+// 8, one thread, channel-vector ms / this route ms, fwd and bwd_weight (before
+// kSplitChannels), MobileNet's stride-2 3x3 layers: 14x14 input 1.20 / 1.12; 28x28 0.95-0.99 / 0.91-0.93; 56x56 0.74-0.89 /
 // 0.69-0.74; 112x112 0.81 / 0.70 (the split's two-load rows, and the large
 // layers' reads of x from memory, cost more than the channel-vector transposes).
 // So: input rows of at most one vector (lanes), and an output that the flat path
