@@ -31,6 +31,7 @@
 // backward-weight tasks are blocks of channels that walk the batch in order: the
 // result does not depend on the thread count.
 #include <algorithm>
+#include <stdexcept>
 #include <vector>
 
 #include "drivers/conv-direct.hpp"
@@ -131,9 +132,10 @@ void split(const KernelTable& kt, const ConvParams& p, const Phases& g, const T*
 // (AVX2's vector masks, vmaskmovps, ran the flat 14x14 forward 2.4x slower than
 // AVX-512 here), and only where it won: interleaved medians in one process, batch
 // 8, one thread, channel-vector ms / this route ms, fwd and bwd_weight (before
-// kSplitChannels), MobileNet's stride-2 3x3 layers: 14x14 input 1.20 / 1.12; 28x28 0.95-0.99 / 0.91-0.93; 56x56 0.74-0.89 /
-// 0.69-0.74; 112x112 0.81 / 0.70 (the split's two-load rows, and the large
-// layers' reads of x from memory, cost more than the channel-vector transposes).
+// kSplitChannels), MobileNet's stride-2 3x3 layers: 14x14 input 1.20 / 1.12;
+// 28x28 0.95-0.99 / 0.91-0.93; 56x56 0.74-0.89 / 0.69-0.74; 112x112 0.81 / 0.70
+// (the split's two-load rows, and the large layers' reads of x from memory, cost
+// more than the channel-vector transposes).
 // So: input rows of at most one vector (lanes), and an output that the flat path
 // takes (rows narrower than a vector, phases stored with the output's row length,
 // at most 512 pixels).
@@ -146,6 +148,8 @@ bool phases_fits(const ConvParams& p, Isa isa, int lanes) {
 
 template <typename T>
 void forward_phases(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
+  if (!phases_fits(p, kt.isa, kt.direct<T>().cvec_lanes))
+    throw std::logic_error("direct forward_phases: needs a strided depthwise convolution on narrow planes (AVX-512)");
   const auto plane_rows = kt.direct<T>().plane_rows;
   const int64_t P = p.P(), Q = p.Q(), RS = p.R * p.S, C = p.C, HW = p.H * p.W, PQ = P * Q;
   // A task splits and convolves `sub` channels at a time.
@@ -192,6 +196,9 @@ void forward_phases(const KernelTable& kt, const ConvParams& p, const T* x, cons
 
 template <typename T>
 void backward_weight_phases(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw) {
+  if (!phases_fits(p, kt.isa, kt.direct<T>().cvec_lanes))
+    throw std::logic_error(
+        "direct backward_weight_phases: needs a strided depthwise convolution on narrow planes (AVX-512)");
   const auto plane_dots = kt.direct<T>().plane_dots;
   const int64_t P = p.P(), Q = p.Q(), RS = p.R * p.S, C = p.C, N = p.N, HW = p.H * p.W, PQ = P * Q;
   const int64_t plane = p.stride_h * p.stride_w * phases_of(p, 1).phase;
