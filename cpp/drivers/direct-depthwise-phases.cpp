@@ -108,6 +108,17 @@ Phases phases_of(const ConvParams& p, int64_t planes) {
   return g;
 }
 
+// Points a kernel's arguments (plane rows or plane dots) at the taps of g.
+template <class Args>
+void set_taps(Args& a, const Phases& g) {
+  a.ntaps = int64_t(g.off.size());
+  a.off = g.off.data();
+  a.lo = g.lo.data();
+  a.hi = g.hi.data();
+  a.rlo = g.rlo.data();
+  a.rhi = g.rhi.data();
+}
+
 // Splits `count` consecutive planes of x into buffer planes [z0, z0 + count).
 template <typename T>
 void split(const KernelTable& kt, const ConvParams& p, const Phases& g, const T* x, int64_t count, int64_t z0, T* buf) {
@@ -157,12 +168,7 @@ void forward_phases(const KernelTable& kt, const ConvParams& p, const T* x, cons
   const int64_t sub = std::max<int64_t>(1, kSplitElems / plane);
   const Phases g = phases_of(p, sub);
   DirectPlaneRowsArgs<T> base;
-  base.ntaps = RS;
-  base.off = g.off.data();
-  base.lo = g.lo.data();
-  base.hi = g.hi.data();
-  base.rlo = g.rlo.data();
-  base.rhi = g.rhi.data();
+  set_taps(base, g);
   base.widx = g.widx.data();
   base.m = P;
   base.n = Q;
@@ -221,12 +227,7 @@ void backward_weight_phases(const KernelTable& kt, const ConvParams& p, const T*
   const int64_t sub = std::max<int64_t>(1, kSplitElems / (NB * plane));
   // Buffer plane (image z, channel c) is z*sub + c.
   const Phases g = phases_of(p, NB * sub);
-  base.ntaps = RS;
-  base.off = g.off.data();
-  base.lo = g.lo.data();
-  base.hi = g.hi.data();
-  base.rlo = g.rlo.data();
-  base.rhi = g.rhi.data();
+  set_taps(base, g);
   base.src_c = g.phase;
   base.src_p = sub * g.phase;
   base.src_row = g.pitch;

@@ -4,7 +4,7 @@
 // of at most 16 floats is one load, two one-source permutes and two stores. Why a
 // kernel of its own: the same split as copy_runs runs (one strided run per phase
 // row) spent ~12 cycles per run of 7 floats, 67% of mobilenet.dw12s2's forward.
-// Other steps: plain loops.
+// Other steps: the plain loops (kernels/split-columns.inl).
 #include "kernels/avx512/simd-avx512.hpp"
 #include "kernels/kernels.hpp"
 
@@ -13,6 +13,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace convbp::avx512 {
+
+#include "kernels/split-columns.inl"
 
 namespace {
 
@@ -65,12 +67,7 @@ void split_columns(const T* src, int64_t lds, int64_t rows, int64_t cols, int64_
     }
     return;
   }
-  for (int64_t f = 0; f < step && f < cols; ++f) {
-    int64_t count = (cols - f + step - 1) / step;
-    if (count > width) count = width;
-    for (int64_t i = 0; i < rows; ++i)
-      for (int64_t v = 0; v < count; ++v) dst[f * phase_stride + i * ldd + v] = src[i * lds + f + v * step];
-  }
+  split_columns_detail::loops(src, lds, rows, cols, step, dst, ldd, phase_stride, width);
 }
 
 }  // namespace

@@ -36,20 +36,6 @@ inline void add_runs(const CopyRun* runs, int64_t n, const T* src, T* dst) {
 }
 
 template <typename T>
-inline void split_columns(const T* src, int64_t lds, int64_t rows, int64_t cols, int64_t step, T* dst, int64_t ldd,
-                          int64_t phase_stride, int64_t width) {
-  for (int64_t f = 0; f < step && f < cols; ++f) {
-    int64_t count = (cols - f + step - 1) / step;
-    if (count > width) count = width;
-    for (int64_t i = 0; i < rows; ++i) {
-      const T* s = src + i * lds + f;
-      T* d = dst + f * phase_stride + i * ldd;
-      for (int64_t v = 0; v < count; ++v) d[v] = s[v * step];
-    }
-  }
-}
-
-template <typename T>
 inline void transpose(const T* src, int64_t lds, int64_t rows, int64_t cols, T* dst, int64_t ldd) {
   for (int64_t i = 0; i < rows; ++i) {
     const T* s = src + i * lds;
