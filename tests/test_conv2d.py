@@ -75,9 +75,11 @@ EXTRA_CASES = [
     Case("depthwise-flat-s3-dilated", (1, 2, 12, 12), (2, 1, 3, 3), stride=3, padding=2, dilation=2, groups=2),
     # the stride-phase route (AVX-512: planes at most a vector wide split into
     # phases): MobileNet's 14x14 stride 2 with more channels than one split holds
-    # (a second block of 3) and two images (backward-weight adds the second's sums
-    # to the first's), and an odd height (the phases' rows do not chain).
+    # (fwd: blocks of 167 and 3; bwd_weight: 83, 83 and 4), more images than one
+    # bwd_weight split holds (10: the second batch's sums are added to the
+    # first's), and an odd height (the phases' rows do not chain).
     Case("depthwise-phases-s2-170ch", (2, 170, 14, 14), (170, 1, 3, 3), stride=2, padding=1, groups=170),
+    Case("depthwise-phases-s2-11-images", (11, 3, 14, 14), (3, 1, 3, 3), stride=2, padding=1, groups=3),
     Case("depthwise-phases-s2-odd-h", (2, 3, 15, 11), (3, 1, 3, 3), stride=2, padding=(1, 0, 1, 1), groups=3),
     # Many channels per group (the broadcast kernels: a group's channels in the
     # vector lanes): a lane tail (17 output channels: 16 + 1), stride > 1 with
