@@ -58,7 +58,7 @@ constexpr int64_t kSplitChannels = 16;
 struct Phases {
   int64_t pitch = 0;  // elements per phase row
   int64_t phase = 0;  // elements per phase plane (ceil(H / sh) rows)
-  int64_t planes = 0, block = 0;  // planes per buffer, elements per phase block (planes * phase)
+  int64_t block = 0;  // elements per phase block (planes per buffer * phase)
   std::vector<int64_t> off, lo, hi, rlo, rhi, widx;  // tap t = r*S + s
 };
 
@@ -80,13 +80,18 @@ int64_t phase_pitch(const ConvParams& p) {
   return tap_columns_end(p) <= p.Q() ? p.Q() : (p.W + p.stride_w - 1) / p.stride_w;
 }
 
+// Elements per phase plane: ceil(H / sh) rows of phase_pitch.
+int64_t phase_elems(const ConvParams& p) { return (p.H + p.stride_h - 1) / p.stride_h * phase_pitch(p); }
+
+// Elements per split input plane (sh * sw phases).
+int64_t split_plane_elems(const ConvParams& p) { return p.stride_h * p.stride_w * phase_elems(p); }
+
 // The geometry of a buffer of `planes` split planes.
 Phases phases_of(const ConvParams& p, int64_t planes) {
   Phases g;
   const int64_t sh = p.stride_h, sw = p.stride_w, P = p.P(), Q = p.Q();
   g.pitch = phase_pitch(p);
-  g.phase = (p.H + sh - 1) / sh * g.pitch;
-  g.planes = planes;
+  g.phase = phase_elems(p);
   g.block = planes * g.phase;
   for (int64_t r = 0; r < p.R; ++r) {
     const int64_t orow = r * p.dil_h - p.pad_top;
@@ -125,7 +130,7 @@ void split(const KernelTable& kt, const ConvParams& p, const Phases& g, const T*
   const auto split_columns = kt.move<T>().split_columns;
   const int64_t sh = p.stride_h, sw = p.stride_w, HW = p.H * p.W;
   T* out = buf + z0 * g.phase;
-  if (p.H % sh == 0 && g.phase == p.H / sh * g.pitch) {  // the planes' phase rows chain: one call per row phase
+  if (p.H % sh == 0) {  // the planes' phase rows chain (g.phase is H/sh rows): one call per row phase
     for (int64_t a = 0; a < sh; ++a)
       split_columns(x + a * p.W, sh * p.W, count * (p.H / sh), p.W, sw, out + a * sw * g.block, g.pitch, g.block,
                     g.pitch);
@@ -164,7 +169,7 @@ void forward_phases(const KernelTable& kt, const ConvParams& p, const T* x, cons
   const auto plane_rows = kt.direct<T>().plane_rows;
   const int64_t P = p.P(), Q = p.Q(), RS = p.R * p.S, C = p.C, HW = p.H * p.W, PQ = P * Q;
   // A task splits and convolves `sub` channels at a time.
-  const int64_t plane = p.stride_h * p.stride_w * phases_of(p, 1).phase;
+  const int64_t plane = split_plane_elems(p);
   const int64_t sub = std::max<int64_t>(1, kSplitElems / plane);
   const Phases g = phases_of(p, sub);
   DirectPlaneRowsArgs<T> base;
@@ -207,7 +212,7 @@ void backward_weight_phases(const KernelTable& kt, const ConvParams& p, const T*
         "direct backward_weight_phases: needs a strided depthwise convolution on narrow planes (AVX-512)");
   const auto plane_dots = kt.direct<T>().plane_dots;
   const int64_t P = p.P(), Q = p.Q(), RS = p.R * p.S, C = p.C, N = p.N, HW = p.H * p.W, PQ = P * Q;
-  const int64_t plane = p.stride_h * p.stride_w * phases_of(p, 1).phase;
+  const int64_t plane = split_plane_elems(p);
   DirectPlaneDotsArgs<T> base;
   base.n = Q;
   base.dy_c = PQ;
