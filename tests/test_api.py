@@ -96,6 +96,17 @@ def test_auto_dense_stem_rule():
     assert convbp.explain((8, 64, 16, 16), (64, 64, 1, 1), pass_="bwd_weight")["route"] == "im2col"
     assert convbp.explain((8, 32, 16, 16), (64, 32, 1, 1))["route"] == "im2col"
     assert convbp.explain((8, 4, 16, 16), (64, 4, 3, 3), padding=1)["route"] == "im2col"
+    # fwd of a stem with C <= 4 and a larger kernel (C*R*S 33..196, ResNet's 7x7
+    # stride 2) on output planes of 64x64 or more: direct at any batch; 8 channels, a
+    # 9x9 kernel, or 56x56 outputs: im2col, saying why
+    for n in (1, 8):
+        assert convbp.explain((n, 3, 224, 224), (64, 3, 7, 7), stride=2, padding=3)["route"] == "direct"
+    assert convbp.explain((8, 4, 64, 64), (64, 4, 3, 3), padding=1)["route"] == "direct"
+    assert convbp.explain((8, 3, 224, 224), (64, 3, 7, 7), stride=2, padding=3, pass_="bwd_data")["route"] == "im2col"
+    e = convbp.explain((8, 8, 224, 224), (64, 8, 7, 7), stride=2, padding=3)
+    assert e["route"] == "im2col" and "C <= 4 and C*R*S <= 196 on output planes of 64x64" in e["refused"][0][1]
+    assert convbp.explain((8, 3, 112, 112), (64, 3, 7, 7), stride=2, padding=3)["route"] == "im2col"
+    assert convbp.explain((8, 3, 64, 64), (32, 3, 9, 9), padding=4)["route"] == "im2col"
 
 
 def test_auto_lanes_rule():

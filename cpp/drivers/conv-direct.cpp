@@ -486,6 +486,21 @@ std::string refuses(const ConvParams&, Pass, DType) { return ""; }
 //     1.08x / 1.17x im2col's time at batch 1 on 1 / 2 threads, 0.79x / 1.06x at
 //     batch 2, 0.87x / 0.86x at 4, 0.76x / 0.87x at 8). bwd_data stays with
 //     im2col for dense layers (direct took 1.7-2.4x on every stem).
+//     fwd also at C <= 4 with a reduction of 33..196 and output planes of 64x64 or
+//     more, at any stride and batch (stems with larger kernels, where im2col copies
+//     each of the few input planes R*S times and direct's strided split is shared
+//     by more taps; shuffled interleaved runs, time of direct / im2col at batch 4,
+//     1 / 2 threads, 112x112 outputs:
+//     ResNet's 3->64 7x7 s2 0.94 / 0.91 (batch 8: 0.92 / 0.92), 3->64 5x5 s2
+//     0.90 / 1.03, 3->32 5x5 s1 0.79 / 0.76, 3->32 7x7 s1 0.81 / 0.97, 1->64 7x7 s2
+//     0.79 / 0.85, 4->64 7x7 s2 0.93 / 0.93, 4->64 3x3 s1 0.80 / 0.99; at batch 1
+//     the same layers 1.02 / 1.06, 0.92 / 1.12, 0.83 / 0.85, 0.83 / 0.90, 0.75 / 0.85,
+//     0.94 / 1.09, so no batch condition (the worst case either way is ~1.1x);
+//     above either limit im2col wins: 3->32 9x9 1.16 / 1.19, 3->96 11x11 s4
+//     1.05 / 1.25, 6->64 5x5 s2 1.12 / 1.15, 8->64 7x7 s2 1.18 / 1.15; and so it
+//     does on smaller planes (batch 8: 56x56 outputs 3->64 7x7 s2 1.06 / 1.04,
+//     4->64 3x3 1.01 / 1.21, 3->32 5x5 0.91 / 0.93; 16x16 4->64 3x3 1.33 / 1.27),
+//     while 64x64 and 80x80 outputs are 0.83-1.00).
 struct AutoLimit {
   int64_t grouped_cg;  // largest C/groups of a grouped convolution auto runs here
   const char* why;
@@ -501,6 +516,7 @@ AutoLimit grouped_limit(const ConvParams& p, Pass pass) {
   }
 }
 constexpr int64_t kDenseMaxReduction = 32, kDenseStridedMaxReduction = 16;
+constexpr int64_t kFewChannels = 4, kFewChannelsMaxReduction = 196, kFewChannelsMinPlane = 64 * 64;
 constexpr int64_t kBcastMaxCg = 64, kBcastWeightMaxCg = 32;
 int bcast_lanes(DType dtype) {
   return dtype == DType::F32 ? kernel_table().direct<float>().bcast_lanes : kernel_table().direct<double>().bcast_lanes;
@@ -526,12 +542,18 @@ std::string auto_declines(const ConvParams& p, Pass pass, DType dtype) {
   if (pass == Pass::Forward && taps > 1 && red <= kDenseMaxReduction &&
       (p.stride_w == 1 || red <= kDenseStridedMaxReduction || p.N >= 2))
     return "";
+  if (pass == Pass::Forward && taps > 1 && Cg <= kFewChannels && red > kDenseMaxReduction &&
+      red <= kFewChannelsMaxReduction && p.P() * p.Q() >= kFewChannelsMinPlane)
+    return "";
   if (pass == Pass::BackwardInput)
     return "auto uses direct for bwd_data only of grouped convolutions" + here;
   return std::string("auto uses direct for ") + pass_name(pass) +
          " of dense convolutions only with C*R*S <= " + std::to_string(kDenseMaxReduction) +
          (pass == Pass::Forward ? " (<= " + std::to_string(kDenseStridedMaxReduction) +
-                                      " at column stride > 1 and batch 1) over R*S > 1 taps"
+                                      " at column stride > 1 and batch 1), or C <= " +
+                                      std::to_string(kFewChannels) + " and C*R*S <= " +
+                                      std::to_string(kFewChannelsMaxReduction) +
+                                      " on output planes of 64x64 or more, over R*S > 1 taps"
                                 : "") +
          here;
 }
