@@ -107,6 +107,16 @@ def test_auto_dense_stem_rule():
     assert e["route"] == "im2col" and "C <= 4 and C*R*S <= 196 on output planes of 64x64" in e["refused"][0][1]
     assert convbp.explain((8, 3, 112, 112), (64, 3, 7, 7), stride=2, padding=3)["route"] == "im2col"
     assert convbp.explain((8, 3, 64, 64), (32, 3, 9, 9), padding=4)["route"] == "im2col"
+    # fwd of a 1x1 stride-1 layer with C <= 16 on output planes of 64x64 or more
+    # (MobileNetV2's 16->96 expansion): direct; 56x56, 24 channels or stride 2: im2col
+    for n in (1, 8):
+        assert convbp.explain((n, 16, 112, 112), (96, 16, 1, 1))["route"] == "direct"
+    assert convbp.explain((8, 16, 64, 64), (96, 16, 1, 1))["route"] == "direct"
+    assert convbp.explain((8, 16, 56, 56), (96, 16, 1, 1))["route"] == "im2col"
+    e = convbp.explain((8, 24, 112, 112), (64, 24, 1, 1))
+    assert e["route"] == "im2col" and "1x1 at stride 1 with C <= 16" in e["refused"][0][1]
+    assert convbp.explain((8, 16, 224, 224), (64, 16, 1, 1), stride=2)["route"] == "im2col"
+    assert convbp.explain((8, 16, 112, 112), (96, 16, 1, 1), pass_="bwd_data")["route"] == "im2col"
 
 
 def test_auto_lanes_rule():

@@ -501,6 +501,14 @@ std::string refuses(const ConvParams&, Pass, DType) { return ""; }
 //     does on smaller planes (batch 8: 56x56 outputs 3->64 7x7 s2 1.06 / 1.04,
 //     4->64 3x3 1.01 / 1.21, 3->32 5x5 0.91 / 0.93; 16x16 4->64 3x3 1.33 / 1.27),
 //     while 64x64 and 80x80 outputs are 0.83-1.00).
+//     fwd also of 1x1 stride-1 layers with C <= 16 on output planes of 64x64 or
+//     more (MobileNetV2's 16->96 expansion at 112x112), where im2col's GEMM has a
+//     depth of only C: direct / im2col at 1 / 2 threads, batch 8: 16->96 112x112
+//     0.86 / 0.80 (batch 1: 0.83 / 0.82), 16->32 0.74 / 0.75, 8->48 0.71 / 0.71,
+//     4->64 0.71 / 0.69, 16->64 96x96 0.81 / 0.79, 16->96 80x80 0.98 / 0.85, 16->32
+//     72x72 0.87 / 0.92; 56x56 0.95-1.03 and smaller planes 1.07-1.43 stay with
+//     im2col, as do 24 channels (1.03 / 0.96) and MobileNetV1's 32->64 (0.82-1.10
+//     in ten measurements at 1 and 2 threads, no consistent winner).
 struct AutoLimit {
   int64_t grouped_cg;  // largest C/groups of a grouped convolution auto runs here
   const char* why;
@@ -517,6 +525,7 @@ AutoLimit grouped_limit(const ConvParams& p, Pass pass) {
 }
 constexpr int64_t kDenseMaxReduction = 32, kDenseStridedMaxReduction = 16;
 constexpr int64_t kFewChannels = 4, kFewChannelsMaxReduction = 196, kFewChannelsMinPlane = 64 * 64;
+constexpr int64_t kPointwiseFewChannels = 16;
 constexpr int64_t kBcastMaxCg = 64, kBcastWeightMaxCg = 32;
 int bcast_lanes(DType dtype) {
   return dtype == DType::F32 ? kernel_table().direct<float>().bcast_lanes : kernel_table().direct<double>().bcast_lanes;
@@ -545,6 +554,9 @@ std::string auto_declines(const ConvParams& p, Pass pass, DType dtype) {
   if (pass == Pass::Forward && taps > 1 && Cg <= kFewChannels && red > kDenseMaxReduction &&
       red <= kFewChannelsMaxReduction && p.P() * p.Q() >= kFewChannelsMinPlane)
     return "";
+  if (pass == Pass::Forward && taps == 1 && p.stride_h == 1 && p.stride_w == 1 && Cg <= kPointwiseFewChannels &&
+      p.P() * p.Q() >= kFewChannelsMinPlane)
+    return "";
   if (pass == Pass::BackwardInput)
     return "auto uses direct for bwd_data only of grouped convolutions" + here;
   return std::string("auto uses direct for ") + pass_name(pass) +
@@ -553,7 +565,9 @@ std::string auto_declines(const ConvParams& p, Pass pass, DType dtype) {
                                       " at column stride > 1 and batch 1), or C <= " +
                                       std::to_string(kFewChannels) + " and C*R*S <= " +
                                       std::to_string(kFewChannelsMaxReduction) +
-                                      " on output planes of 64x64 or more, over R*S > 1 taps"
+                                      " on output planes of 64x64 or more, over R*S > 1 taps; 1x1 at stride 1"
+                                      " with C <= " + std::to_string(kPointwiseFewChannels) +
+                                      " on output planes of 64x64 or more"
                                 : "") +
          here;
 }
