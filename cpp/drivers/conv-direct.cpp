@@ -524,8 +524,16 @@ AutoLimit grouped_limit(const ConvParams& p, Pass pass) {
   }
 }
 constexpr int64_t kDenseMaxReduction = 32, kDenseStridedMaxReduction = 16;
-constexpr int64_t kFewChannels = 4, kFewChannelsMaxReduction = 196, kFewChannelsMinPlane = 64 * 64;
-constexpr int64_t kPointwiseFewChannels = 16;
+constexpr int64_t kFewChannels = 4, kFewChannelsMaxReduction = 196, kPointwiseFewChannels = 16;
+constexpr int64_t kLargeSide = 64;  // "large output planes": at least kLargeSide^2 pixels
+// Dense forward convolutions auto runs direct: the three cases measured above.
+bool dense_forward_direct(const ConvParams& p) {
+  const int64_t Cg = p.Cg(), taps = p.R * p.S, red = Cg * taps;
+  const bool large = p.P() * p.Q() >= kLargeSide * kLargeSide;
+  if (taps > 1 && red <= kDenseMaxReduction) return p.stride_w == 1 || red <= kDenseStridedMaxReduction || p.N >= 2;
+  if (taps > 1) return Cg <= kFewChannels && red <= kFewChannelsMaxReduction && large;
+  return p.stride_h == 1 && p.stride_w == 1 && Cg <= kPointwiseFewChannels && large;
+}
 constexpr int64_t kBcastMaxCg = 64, kBcastWeightMaxCg = 32;
 int bcast_lanes(DType dtype) {
   return dtype == DType::F32 ? kernel_table().direct<float>().bcast_lanes : kernel_table().direct<double>().bcast_lanes;
@@ -548,26 +556,18 @@ std::string auto_declines(const ConvParams& p, Pass pass, DType dtype) {
            std::to_string(lim.grouped_cg) + " at " + lim.why + here;
   }
   if (pass == Pass::BackwardWeight && red <= kDenseMaxReduction) return "";
-  if (pass == Pass::Forward && taps > 1 && red <= kDenseMaxReduction &&
-      (p.stride_w == 1 || red <= kDenseStridedMaxReduction || p.N >= 2))
-    return "";
-  if (pass == Pass::Forward && taps > 1 && Cg <= kFewChannels && red > kDenseMaxReduction &&
-      red <= kFewChannelsMaxReduction && p.P() * p.Q() >= kFewChannelsMinPlane)
-    return "";
-  if (pass == Pass::Forward && taps == 1 && p.stride_h == 1 && p.stride_w == 1 && Cg <= kPointwiseFewChannels &&
-      p.P() * p.Q() >= kFewChannelsMinPlane)
-    return "";
+  if (pass == Pass::Forward && dense_forward_direct(p)) return "";
   if (pass == Pass::BackwardInput)
     return "auto uses direct for bwd_data only of grouped convolutions" + here;
+  const std::string side = std::to_string(kLargeSide), large = " on output planes of " + side + "x" + side + " or more";
   return std::string("auto uses direct for ") + pass_name(pass) +
          " of dense convolutions only with C*R*S <= " + std::to_string(kDenseMaxReduction) +
          (pass == Pass::Forward ? " (<= " + std::to_string(kDenseStridedMaxReduction) +
                                       " at column stride > 1 and batch 1), or C <= " +
                                       std::to_string(kFewChannels) + " and C*R*S <= " +
-                                      std::to_string(kFewChannelsMaxReduction) +
-                                      " on output planes of 64x64 or more, over R*S > 1 taps; 1x1 at stride 1"
-                                      " with C <= " + std::to_string(kPointwiseFewChannels) +
-                                      " on output planes of 64x64 or more"
+                                      std::to_string(kFewChannelsMaxReduction) + large +
+                                      ", over R*S > 1 taps; 1x1 at stride 1 with C <= " +
+                                      std::to_string(kPointwiseFewChannels) + large
                                 : "") +
          here;
 }
