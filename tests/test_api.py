@@ -150,9 +150,11 @@ def test_auto_lanes_rule():
 
 @pytest.mark.parametrize("pass_", ["fwd", "bwd_data", "bwd_weight"])
 def test_explain_names_the_direct_kernels(pass_):
-    # depthwise at stride 2: channel-vector; a dense stem with C*R*S <= 32: rows / dots
+    # depthwise at stride 2: channel-vector (bwd_data with AVX-512: plane expand); a
+    # dense stem with C*R*S <= 32: rows / dots
     e = convbp.explain((2, 32, 28, 28), (32, 1, 3, 3), stride=2, padding=1, groups=32, pass_=pass_, algo="direct")
-    assert "kernels: channel-vector" in e["reason"]
+    expand = convbp.config()["isa"] == "avx512" and pass_ == "bwd_data"
+    assert ("kernels: plane expand" if expand else "kernels: channel-vector") in e["reason"]
     e = convbp.explain((2, 3, 28, 28), (8, 3, 3, 3), padding=1, pass_=pass_, algo="direct")
     assert ("kernels: dots" if pass_ == "bwd_weight" else "kernels: rows") in e["reason"]
     # depthwise 7x7 at stride 1, "same" padding: the plane kernels' flat path; valid
@@ -163,13 +165,41 @@ def test_explain_names_the_direct_kernels(pass_):
     e = convbp.explain((2, 64, 14, 14), (64, 1, 3, 3), groups=64, pass_=pass_, algo="direct")
     assert plane in e["reason"] and "flat run" not in e["reason"]
     # depthwise 14x14 at stride 2 (planes at most a vector wide): with AVX-512, fwd
-    # and bwd_weight split the input into stride phases for the plane kernels;
-    # bwd_data and the other ISAs keep the channel-vector kernels
+    # and bwd_weight split the input into stride phases for the plane kernels and
+    # bwd_data runs the plane-expand kernel; the other ISAs keep the channel-vector
+    # kernels
     e = convbp.explain((2, 64, 14, 14), (64, 1, 3, 3), stride=2, padding=1, groups=64, pass_=pass_, algo="direct")
-    if convbp.config()["isa"] == "avx512" and pass_ != "bwd_data":
-        assert plane in e["reason"] and "stride phases" in e["reason"]
+    if convbp.config()["isa"] == "avx512":
+        if pass_ == "bwd_data":
+            assert "kernels: plane expand" in e["reason"]
+        else:
+            assert plane in e["reason"] and "stride phases" in e["reason"]
     else:
         assert "kernels: channel-vector" in e["reason"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_explain_plane_expand_limits(dtype):
+    """bwd_data of strided depthwise layers runs the plane-expand kernel (AVX-512)
+    where it was measured faster than the channel-vector kernels: stride 2 over 3
+    kernel rows, or one row tap per dx row, and dx rows of at most 4 vectors."""
+    def kernels(x, w, **kw):
+        groups = x[1]
+        return convbp.explain(x, w, groups=groups, pass_="bwd_data", dtype=dtype, algo="direct", **kw)["reason"]
+    expand, cvec = "kernels: plane expand", "kernels: channel-vector"
+    lanes = 16 if dtype == "float32" else 8
+    if convbp.config()["isa"] != "avx512":
+        assert cvec in kernels((8, 64, 28, 28), (64, 1, 3, 3), stride=2, padding=1)
+        return
+    assert expand in kernels((8, 64, 4 * lanes, 4 * lanes), (64, 1, 3, 3), stride=2, padding=1)
+    assert cvec in kernels((8, 64, 4 * lanes + 1, 4 * lanes + 1), (64, 1, 3, 3), stride=2, padding=1)  # 5 vectors
+    assert expand in kernels((8, 64, 21, 21), (64, 1, 3, 3), stride=3, padding=1)       # one row tap per row
+    assert cvec in kernels((8, 64, 28, 28), (64, 1, 5, 5), stride=2, padding=2)         # 3 row taps, 5 rows
+    assert cvec in kernels((8, 64, 28, 28), (64, 1, 3, 3), stride=2, padding=2, dilation=2)
+    # the other passes never take it
+    for pass_ in ("fwd", "bwd_weight"):
+        e = convbp.explain((8, 64, 28, 28), (64, 1, 3, 3), stride=2, padding=1, groups=64, pass_=pass_, dtype=dtype)
+        assert expand not in e["reason"]
 
 
 @pytest.mark.parametrize("route", _core.route_names())

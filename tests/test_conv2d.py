@@ -81,6 +81,20 @@ EXTRA_CASES = [
     Case("depthwise-phases-s2-170ch", (2, 170, 14, 14), (170, 1, 3, 3), stride=2, padding=1, groups=170),
     Case("depthwise-phases-s2-11-images", (11, 3, 14, 14), (3, 1, 3, 3), stride=2, padding=1, groups=3),
     Case("depthwise-phases-s2-odd-h", (2, 3, 15, 11), (3, 1, 3, 3), stride=2, padding=(1, 0, 1, 1), groups=3),
+    # the plane-expand route (AVX-512 backward-input of strided depthwise layers, dx
+    # rows of at most 4 vectors): stride 2 over 3 rows (the paired-row loop) with no
+    # top padding and a last dx row that no dy row reaches (16 rows, 7 dy rows),
+    # with 2 rows of top padding (the first dy row's r = 0 row is above dx), and
+    # rows of 29 (float32: 2 vectors, float64: 4, each with a 13- or 5-lane tail);
+    # one row tap per dx row (stride 3); three column groups (stride (2, 1)); and
+    # vectors of a row that no column reaches (stride 33 across 40 columns, float32;
+    # stride 25 across 30, float64).
+    Case("depthwise-expand-s2-valid-even", (2, 3, 16, 16), (3, 1, 3, 3), stride=2, groups=3),
+    Case("depthwise-expand-s2-top2-tail", (2, 5, 13, 29), (5, 1, 3, 3), stride=2, padding=(2, 0, 1, 2), groups=5),
+    Case("depthwise-expand-s3", (1, 4, 21, 21), (4, 1, 3, 3), stride=3, padding=1, groups=4),
+    Case("depthwise-expand-s2x1", (2, 3, 12, 20), (3, 1, 3, 3), stride=(2, 1), padding=(1, 1, 2, 0), groups=3),
+    Case("depthwise-expand-empty-chunk", (1, 2, 5, 40), (2, 1, 1, 1), stride=(2, 33), groups=2),
+    Case("depthwise-expand-empty-chunks-f64", (1, 2, 5, 30), (2, 1, 1, 1), stride=(2, 25), groups=2),
     # Many channels per group (the broadcast kernels: a group's channels in the
     # vector lanes): a lane tail (17 output channels: 16 + 1), stride > 1 with
     # asymmetric padding and dilation, stride > kernel in backward-input.

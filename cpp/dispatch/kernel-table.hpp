@@ -41,6 +41,7 @@ struct DirectKernels {
   int bcast_lanes;  // channels per vector of bcast_rows / bcast_dots
   void (*bcast_rows)(const DirectBcastArgs<T>&);
   void (*bcast_dots)(const DirectBcastArgs<T>&);
+  void (*plane_expand)(const DirectPlaneExpandArgs<T>&);  // null where the ISA has none
 };
 
 struct KernelTable {

@@ -194,6 +194,7 @@ void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w,
 // multiplied, and each dx element is written once (gather, no scatter-add).
 template <typename T>
 void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx) {
+  if (expand_fits(p, kt, sizeof(T) == 8)) return backward_input_expand(kt, p, dy, w, dx);
   if (cvec_fits(p)) return backward_input_cvec(kt, p, dy, w, dx);
   if (bcast_fits(p, Pass::BackwardInput, kt.direct<T>().bcast_lanes)) return backward_input_bcast(kt, p, dy, w, dx);
   if (plane_rows_fits(p)) return backward_input_planes(kt, p, dy, w, dx);
@@ -582,6 +583,9 @@ std::string describe(const ConvParams& p, Pass pass, DType dtype) {
     return "kernels: plane " + std::string(pass == Pass::Forward ? "rows" : "dots") +
            " after a split of the input into its stride phases (depthwise, planes at most " + std::to_string(cvec) +
            " wide; each phase plane one flat run, per-lane masks)";
+  if (pass == Pass::BackwardInput && expand_fits(p, kt, dtype == DType::F64))
+    return "kernels: plane expand (strided depthwise backward-input; dx rows in vectors, the dy values of each "
+           "lane moved under it by lane permutes, per-lane masks; AVX-512)";
   if (cvec_fits(p))
     return "kernels: channel-vector (depthwise; a vector holds one pixel of " + std::to_string(cvec) + " channels)";
   if (bcast_fits(p, pass, bcast))

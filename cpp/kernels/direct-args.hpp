@@ -75,6 +75,26 @@
 //   Every src pixel of the sums is read, so the driver pads src to cover them.
 //   Sums run in tap order (rows) and pixel order (dots): deterministic.
 //
+// plane expand (backward-input of strided depthwise convolutions: each output row
+// is a vector of dx, and the dy values its lanes need are brought into place by a
+// lane permute of one loaded piece of a dy row, so the stride costs no split and no
+// inserted zero; the seeds' gather form, Diba eqs. 24-29, with the phases as masks).
+// A "group" is a set of kernel columns s whose lanes in a chunk are disjoint and
+// whose dy columns fit one loaded vector; member (s, lanes) of a group says which
+// lanes take column s, so lane l of group g reads the weight w[r*wcols + s(g, l)]:
+//
+//   for c < channels, h < m, k < chunks, l in the lanes of store[k]:
+//     out[c*out_c + h*out_row + k*L + l] =
+//         sum_{e in [row_begin[h], row_begin[h+1]), g in [group_begin[k], group_begin[k+1]), l in col_out[g]}
+//             w[c*w_c + row_w[e]*wcols + s(g, l)] * dy[c*dy_c + row_dy[e] + col_dy[g] + col_idx[g*L + l]]
+//
+//   summed in (e, g) order; a lane no term reaches is 0. dy is read only at the
+//   lanes of col_load[g] from dy + c*dy_c + row_dy[e] + col_dy[g]. Lane sets are
+//   bit masks (bit l = lane l), so only ISAs whose masks hold any pattern have the
+//   kernel (VT::kBits). Limits: row_w < kExpandMaxRows, at most kExpandMaxGroups
+//   groups per chunk. pair_rows (stride 2, wrows == 3, no row dilation) takes the
+//   rows from top, dy_rows and dy_row instead of the row lists (same sums).
+//
 // broadcast rows and dots (grouped convolutions with many channels per group: one
 // vector holds L = <t>_direct_bcast_lanes output channels of a group, input
 // channels in backward-input, and each input value is broadcast against it, so
@@ -159,6 +179,34 @@ struct DirectCvecArgs {
   const T* dy = nullptr;    // dots
   int64_t dy_row = 0;
   T* dw = nullptr;          // dots
+};
+
+constexpr int64_t kExpandMaxRows = 16;
+constexpr int64_t kExpandMaxGroups = 4;
+constexpr int64_t kExpandMaxChunks = 4;  // the route's limit (drivers/direct-depthwise-expand.cpp)
+
+template <typename T>
+struct DirectPlaneExpandArgs {
+  int64_t channels = 0, dy_c = 0, w_c = 0, out_c = 0;
+  const T* dy = nullptr;
+  const T* w = nullptr;
+  T* out = nullptr;
+  int64_t m = 0, out_row = 0, wrows = 0, wcols = 0;
+  bool pair_rows = false;  // stride 2, 3 kernel rows, row dilation 1: see the kernel
+  int64_t top = 0, dy_rows = 0, dy_row = 0;
+  const int64_t* row_begin = nullptr;  // m + 1 entries
+  const int64_t* row_dy = nullptr;
+  const int64_t* row_w = nullptr;
+  int64_t chunks = 0;
+  const unsigned* store = nullptr;        // per chunk
+  const int64_t* group_begin = nullptr;  // chunks + 1 entries
+  const int64_t* col_dy = nullptr;       // per group
+  const unsigned* col_load = nullptr;    // per group
+  const unsigned* col_out = nullptr;     // per group
+  const int32_t* col_idx = nullptr;      // L per group
+  const int64_t* member_begin = nullptr; // groups + 1 entries
+  const int64_t* member_s = nullptr;
+  const unsigned* member_lanes = nullptr;
 };
 
 template <typename T>

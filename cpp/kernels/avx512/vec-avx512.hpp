@@ -103,6 +103,13 @@ struct VecF32 {
   static constexpr bool kBits = true;
   static M bits(unsigned b) { return M(b); }
   static bool none(M m) { return m == 0; }
+  // Lane permutes and masked FMAs (the plane-expand kernel): lane l of permute(idx, v)
+  // is v[idx[l]]; fma(a, b, c, m) is a*b + c in the lanes of m and c elsewhere.
+  using I = __m512i;
+  static I index(const int32_t* idx) { return _mm512_loadu_si512(idx); }
+  static V permute(I idx, V v) { return _mm512_permutexvar_ps(idx, v); }
+  static V fma(V a, V b, V c, M m) { return _mm512_mask3_fmadd_ps(a, b, c, m); }
+  static V blend(M m, V a, V b) { return _mm512_mask_blend_ps(m, a, b); }  // b in the lanes of m
   // acc[l] += v[l] in float64, l < 16.
   static void add_to(double* acc, V v) {
     const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
@@ -138,6 +145,13 @@ struct VecF64 {
   static constexpr bool kBits = true;
   static M bits(unsigned b) { return M(b); }
   static bool none(M m) { return m == 0; }
+  using I = __m512i;
+  static I index(const int32_t* idx) {
+    return _mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx)));
+  }
+  static V permute(I idx, V v) { return _mm512_permutexvar_pd(idx, v); }
+  static V fma(V a, V b, V c, M m) { return _mm512_mask3_fmadd_pd(a, b, c, m); }
+  static V blend(M m, V a, V b) { return _mm512_mask_blend_pd(m, a, b); }
   static void add_to(double* acc, V v) { _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), v)); }
   // The lanes' sum in a fixed order (pairwise halves): deterministic.
   static T sum(V v) {

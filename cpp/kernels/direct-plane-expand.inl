@@ -1,0 +1,150 @@
+// The "plane expand" micro-kernel of the direct route: backward-input of strided
+// depthwise convolutions (multiplier 1), written once over a vector-traits class VT
+// (vec-<isa>.hpp) and instantiated by each ISA's f32/f64-direct-plane-expand-<isa>.cpp.
+// Contract: direct-args.hpp ("plane expand"). Included *inside* an ISA namespace
+// (see direct-rows.inl for why): no #include, no std:: calls.
+//
+// The seeds' gather form of backward-input (Diba eqs. 24-29: dx is the full
+// correlation of the stride-dilated dy with rot180(w)) split by output phase, with
+// the phases living in the lanes: dx lane v of row h takes tap (r, s) where
+// (h + top - r*dh) and (v + left - s*dw) are multiples of the strides, from dy
+// column (v + left - s*dw) / sw. For one tap those columns are a piece of one dy
+// row, so one masked load and one lane permute put every dy value under the dx lane
+// it feeds, and a masked FMA adds it only there: no inserted zero is read or
+// multiplied, no phase plane is stored and merged. Columns whose lanes do not
+// overlap share one permute and one FMA, with a weight vector that holds each
+// lane's own w[r, s] (stride 2, 3 columns: 2 FMAs per row tap, not 3).
+//
+// Why: the channel-vector route spends most of small planes' time transposing 16
+// planes in and out of pixel vectors, and the phase-split form (tried: stride
+// phases of dx, then a merge of the phase planes) spent 43-46% of its time in the
+// merge. Here dx is written once, row by row, straight from registers.
+//
+// Register tile: one channel and one chunk (vector) of a row at a time; the group
+// permute indices and masks stay in registers over the whole chunk column and the
+// weight vectors sit in an L1 array. Two row loops: the general one takes each dx
+// row's list of row taps (a load and a permute per row tap; consecutive rows are
+// independent FMA chains that the core overlaps); the paired-row loop (stride 2,
+// three kernel rows: MobileNet's and most networks' strided depthwise layers) loads
+// and permutes each dy row once for the three dx rows it feeds, carrying the row
+// that two dy rows share in a register. Measured on MobileNet's 3x3 stride-2 layers
+// (batch 8, one thread), time against the channel-vector kernels: general loop
+// 0.83-0.87 (14x14) and 0.75 (28x28), paired rows 0.40 and 0.42.
+
+namespace direct_plane_expand_detail {
+
+// A full chunk takes a plain store, not a masked one with every lane on: where dx
+// leaves the cache (112x112 rows at batch 8, two threads) the masked stores made
+// this route 1.16x the channel-vector route's time, the plain ones 0.93x.
+template <class VT>
+inline void put(typename VT::T* o, typename VT::V v, typename VT::M sm, bool full) {
+  if (full) VT::store(o, v);
+  else VT::store(o, v, sm);
+}
+
+template <class VT, int G>
+inline void chunk_rows(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k) {
+  using T = typename VT::T;
+  using V = typename VT::V;
+  using M = typename VT::M;
+  using I = typename VT::I;
+  constexpr int L = VT::L;
+  const int64_t g0 = a.group_begin[k];
+  I idx[G];
+  M lm[G], om[G];
+  int64_t j0[G];
+#pragma GCC unroll 4
+  for (int g = 0; g < G; ++g) {
+    idx[g] = VT::index(a.col_idx + (g0 + g) * L);
+    lm[g] = VT::bits(a.col_load[g0 + g]);
+    om[g] = VT::bits(a.col_out[g0 + g]);
+    j0[g] = a.col_dy[g0 + g];
+  }
+  const M sm = VT::bits(a.store[k]);
+  const bool full = a.store[k] == (1u << L) - 1u;
+  // Locals, not a's fields: the stores below may alias anything (intrinsics), so
+  // fields read through `a` would be reloaded after every store.
+  const int64_t m = a.m, out_row = a.out_row, wrows = a.wrows, wcols = a.wcols;
+  const int64_t* const row_begin = a.row_begin;
+  const int64_t* const row_dy = a.row_dy;
+  const int64_t* const row_w = a.row_w;
+  const int64_t* const member_begin = a.member_begin + g0;
+  const int64_t* const member_s = a.member_s;
+  const unsigned* const member_lanes = a.member_lanes;
+  V wv[kExpandMaxRows * G];
+  for (int64_t c = 0; c < a.channels; ++c) {
+    const T* D = a.dy + c * a.dy_c;
+    const T* Wc = a.w + c * a.w_c;
+    // Per-lane weights of this channel: wv[r*G + g] lane l = w[r, s(g, l)].
+    for (int64_t r = 0; r < wrows; ++r)
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) {
+        V v = VT::zero();
+        for (int64_t u = member_begin[g]; u < member_begin[g + 1]; ++u)
+          v = VT::blend(VT::bits(member_lanes[u]), v, VT::set1(Wc[r * wcols + member_s[u]]));
+        wv[r * G + g] = v;
+      }
+    T* o = a.out + c * a.out_c + k * L;
+    if (a.pair_rows) {
+      // Stride 2, three kernel rows, no row dilation: dy row i feeds dx rows
+      // 2i - top + r (r = 0, 1, 2), and the r = 2 row is the next dy row's r = 0 row,
+      // so each dy row is loaded and permuted once for three rows and the shared row
+      // is carried in a register (still the gather form: every term is a real tap).
+      const int64_t top = a.top, P = a.dy_rows, dy_row = a.dy_row;
+      V carry = VT::zero();
+      int64_t h = -top;
+      for (int64_t i = 0; i < P; ++i, h += 2) {
+        const T* d = D + i * dy_row;
+        V pg[G];
+#pragma GCC unroll 4
+        for (int g = 0; g < G; ++g) pg[g] = VT::permute(idx[g], VT::load(d + j0[g], lm[g]));
+        V a0 = carry, a1 = VT::zero(), a2 = VT::zero();
+#pragma GCC unroll 4
+        for (int g = 0; g < G; ++g) {
+          a0 = VT::fma(pg[g], wv[g], a0, om[g]);
+          a1 = VT::fma(pg[g], wv[G + g], a1, om[g]);
+          a2 = VT::fma(pg[g], wv[2 * G + g], a2, om[g]);
+        }
+        if (h >= 0 && h < m) put<VT>(o + h * out_row, a0, sm, full);
+        if (h + 1 >= 0 && h + 1 < m) put<VT>(o + (h + 1) * out_row, a1, sm, full);
+        carry = a2;
+      }
+      if (h >= 0 && h < m) put<VT>(o + h * out_row, carry, sm, full);
+      for (int64_t z = h + 1 < 0 ? 0 : h + 1; z < m; ++z)  // rows below the last dy row's reach
+        put<VT>(o + z * out_row, VT::zero(), sm, full);
+      continue;
+    }
+    int64_t e = row_begin[0];
+    for (int64_t h = 0; h < m; ++h, o += out_row) {
+      V acc = VT::zero();
+      for (const int64_t e1 = row_begin[h + 1]; e < e1; ++e) {
+        const T* d = D + row_dy[e];
+        const V* wr = wv + row_w[e] * G;
+#pragma GCC unroll 4
+        for (int g = 0; g < G; ++g) acc = VT::fma(VT::permute(idx[g], VT::load(d + j0[g], lm[g])), wr[g], acc, om[g]);
+      }
+      put<VT>(o, acc, sm, full);
+    }
+  }
+}
+
+}  // namespace direct_plane_expand_detail
+
+template <class VT>
+void direct_plane_expand(const DirectPlaneExpandArgs<typename VT::T>& a) {
+  using namespace direct_plane_expand_detail;
+  for (int64_t k = 0; k < a.chunks; ++k) {
+    switch (a.group_begin[k + 1] - a.group_begin[k]) {
+      case 1: chunk_rows<VT, 1>(a, k); break;
+      case 2: chunk_rows<VT, 2>(a, k); break;
+      case 3: chunk_rows<VT, 3>(a, k); break;
+      case 4: chunk_rows<VT, 4>(a, k); break;
+      default: {  // no group: no lane of this chunk is reached
+        const typename VT::M sm = VT::bits(a.store[k]);
+        for (int64_t c = 0; c < a.channels; ++c)
+          for (int64_t h = 0; h < a.m; ++h)
+            VT::store(a.out + c * a.out_c + h * a.out_row + k * VT::L, VT::zero(), sm);
+      }
+    }
+  }
+}
