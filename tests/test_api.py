@@ -150,10 +150,10 @@ def test_auto_lanes_rule():
 
 @pytest.mark.parametrize("pass_", ["fwd", "bwd_data", "bwd_weight"])
 def test_explain_names_the_direct_kernels(pass_):
-    # depthwise at stride 2: channel-vector (bwd_data with AVX-512: plane expand); a
-    # dense stem with C*R*S <= 32: rows / dots
+    # depthwise at stride 2: channel-vector (the backward passes with AVX-512: plane
+    # expand); a dense stem with C*R*S <= 32: rows / dots
     e = convbp.explain((2, 32, 28, 28), (32, 1, 3, 3), stride=2, padding=1, groups=32, pass_=pass_, algo="direct")
-    expand = convbp.config()["isa"] == "avx512" and pass_ == "bwd_data"
+    expand = convbp.config()["isa"] == "avx512" and pass_ != "fwd"
     assert ("kernels: plane expand" if expand else "kernels: channel-vector") in e["reason"]
     e = convbp.explain((2, 3, 28, 28), (8, 3, 3, 3), padding=1, pass_=pass_, algo="direct")
     assert ("kernels: dots" if pass_ == "bwd_weight" else "kernels: rows") in e["reason"]
@@ -165,27 +165,32 @@ def test_explain_names_the_direct_kernels(pass_):
     e = convbp.explain((2, 64, 14, 14), (64, 1, 3, 3), groups=64, pass_=pass_, algo="direct")
     assert plane in e["reason"] and "flat run" not in e["reason"]
     # depthwise 14x14 at stride 2 (planes at most a vector wide): with AVX-512, fwd
-    # and bwd_weight split the input into stride phases for the plane kernels and
-    # bwd_data runs the plane-expand kernel; the other ISAs keep the channel-vector
-    # kernels
+    # splits the input into stride phases for the plane kernels and the backward
+    # passes run the plane-expand kernels (float64 bwd_weight: channel-vector); the
+    # other ISAs keep the channel-vector kernels
     e = convbp.explain((2, 64, 14, 14), (64, 1, 3, 3), stride=2, padding=1, groups=64, pass_=pass_, algo="direct")
     if convbp.config()["isa"] == "avx512":
-        if pass_ == "bwd_data":
-            assert "kernels: plane expand" in e["reason"]
-        else:
+        if pass_ == "fwd":
             assert plane in e["reason"] and "stride phases" in e["reason"]
+        else:
+            assert "kernels: plane expand" in e["reason"]
+        e = convbp.explain((2, 64, 14, 14), (64, 1, 3, 3), stride=2, padding=1, groups=64, pass_="bwd_weight",
+                           dtype="float64", algo="direct")
+        assert "kernels: channel-vector" in e["reason"]
     else:
         assert "kernels: channel-vector" in e["reason"]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_explain_plane_expand_limits(dtype):
-    """bwd_data of strided depthwise layers runs the plane-expand kernel (AVX-512)
-    where it was measured faster than the channel-vector kernels: stride 2 over 3
-    kernel rows, or one row tap per dx row, and dx rows of at most 4 vectors."""
-    def kernels(x, w, **kw):
+    """The backward passes of strided depthwise layers run the plane-expand kernels
+    (AVX-512) where they were measured faster than the kernels they replace:
+    bwd_data at stride 2 over 3 kernel rows, or one row tap per dx row, on dx rows of
+    at most 4 vectors; bwd_weight only float32 stride 2 over 3 kernel rows on rows of
+    at most 2 vectors."""
+    def kernels(x, w, pass_="bwd_data", **kw):
         groups = x[1]
-        return convbp.explain(x, w, groups=groups, pass_="bwd_data", dtype=dtype, algo="direct", **kw)["reason"]
+        return convbp.explain(x, w, groups=groups, pass_=pass_, dtype=dtype, algo="direct", **kw)["reason"]
     expand, cvec = "kernels: plane expand", "kernels: channel-vector"
     lanes = 16 if dtype == "float32" else 8
     if convbp.config()["isa"] != "avx512":
@@ -196,10 +201,13 @@ def test_explain_plane_expand_limits(dtype):
     assert expand in kernels((8, 64, 21, 21), (64, 1, 3, 3), stride=3, padding=1)       # one row tap per row
     assert cvec in kernels((8, 64, 28, 28), (64, 1, 5, 5), stride=2, padding=2)         # 3 row taps, 5 rows
     assert cvec in kernels((8, 64, 28, 28), (64, 1, 3, 3), stride=2, padding=2, dilation=2)
-    # the other passes never take it
-    for pass_ in ("fwd", "bwd_weight"):
-        e = convbp.explain((8, 64, 28, 28), (64, 1, 3, 3), stride=2, padding=1, groups=64, pass_=pass_, dtype=dtype)
-        assert expand not in e["reason"]
+    # bwd_weight: float32, paired rows, at most 2 vectors; the forward pass never
+    dots = "kernels: plane expand dots"
+    two = kernels((8, 64, 2 * lanes, 2 * lanes), (64, 1, 3, 3), "bwd_weight", stride=2, padding=1)
+    assert (dots in two) == (dtype == "float32")
+    assert dots not in kernels((8, 64, 9, 2 * lanes + 1), (64, 1, 3, 3), "bwd_weight", stride=2, padding=1)
+    assert dots not in kernels((8, 64, 21, 21), (64, 1, 3, 3), "bwd_weight", stride=3, padding=1)
+    assert "plane expand" not in kernels((8, 64, 28, 28), (64, 1, 3, 3), "fwd", stride=2, padding=1)
 
 
 @pytest.mark.parametrize("route", _core.route_names())

@@ -95,6 +95,9 @@ EXTRA_CASES = [
     Case("depthwise-expand-s2x1", (2, 3, 12, 20), (3, 1, 3, 3), stride=(2, 1), padding=(1, 1, 2, 0), groups=3),
     Case("depthwise-expand-empty-chunk", (1, 2, 5, 40), (2, 1, 1, 1), stride=(2, 33), groups=2),
     Case("depthwise-expand-empty-chunks-f64", (1, 2, 5, 30), (2, 1, 1, 1), stride=(2, 25), groups=2),
+    # bwd_weight's float32 partial sums go to double every 4096 terms per lane: 1000
+    # dy rows per image, so every 4 of the 5 images
+    Case("depthwise-expand-dots-flush", (5, 2, 2000, 8), (2, 1, 3, 3), stride=2, padding=1, groups=2),
     # Many channels per group (the broadcast kernels: a group's channels in the
     # vector lanes): a lane tail (17 output channels: 16 + 1), stride > 1 with
     # asymmetric padding and dilation, stride > kernel in backward-input.

@@ -41,7 +41,8 @@ struct DirectKernels {
   int bcast_lanes;  // channels per vector of bcast_rows / bcast_dots
   void (*bcast_rows)(const DirectBcastArgs<T>&);
   void (*bcast_dots)(const DirectBcastArgs<T>&);
-  void (*plane_expand)(const DirectPlaneExpandArgs<T>&);  // null where the ISA has none
+  void (*plane_expand)(const DirectPlaneExpandArgs<T>&);       // null where the ISA has none
+  void (*plane_expand_dots)(const DirectPlaneExpandArgs<T>&);  // null where the ISA has none
 };
 
 struct KernelTable {

@@ -194,7 +194,7 @@ void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w,
 // multiplied, and each dx element is written once (gather, no scatter-add).
 template <typename T>
 void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx) {
-  if (expand_fits(p, kt, sizeof(T) == 8)) return backward_input_expand(kt, p, dy, w, dx);
+  if (expand_fits(p, kt, sizeof(T) == 8, Pass::BackwardInput)) return backward_input_expand(kt, p, dy, w, dx);
   if (cvec_fits(p)) return backward_input_cvec(kt, p, dy, w, dx);
   if (bcast_fits(p, Pass::BackwardInput, kt.direct<T>().bcast_lanes)) return backward_input_bcast(kt, p, dy, w, dx);
   if (plane_rows_fits(p)) return backward_input_planes(kt, p, dy, w, dx);
@@ -309,6 +309,7 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
 // are added in order at the end, and the chunking depends on the shape only.
 template <typename T>
 void backward_weight(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw) {
+  if (expand_fits(p, kt, sizeof(T) == 8, Pass::BackwardWeight)) return backward_weight_expand(kt, p, x, dy, dw);
   if (phases_fits(p, kt.isa, kt.direct<T>().cvec_lanes)) return backward_weight_phases(kt, p, x, dy, dw);
   if (cvec_fits(p)) return backward_weight_cvec(kt, p, x, dy, dw);
   if (bcast_fits(p, Pass::BackwardWeight, kt.direct<T>().bcast_lanes)) return backward_weight_bcast(kt, p, x, dy, dw);
@@ -579,13 +580,14 @@ std::string describe(const ConvParams& p, Pass pass, DType dtype) {
   const KernelTable& kt = kernel_table();
   const int cvec = dtype == DType::F32 ? kt.direct<float>().cvec_lanes : kt.direct<double>().cvec_lanes;
   const int bcast = bcast_lanes(dtype);
+  if (expand_fits(p, kt, dtype == DType::F64, pass))
+    return std::string("kernels: plane expand") + (pass == Pass::BackwardWeight ? " dots" : "") +
+           " (strided depthwise; " + (pass == Pass::BackwardWeight ? "x" : "dx") +
+           " rows in vectors, the dy values of each lane moved under it by lane permutes, per-lane masks; AVX-512)";
   if (pass != Pass::BackwardInput && phases_fits(p, kt.isa, cvec))
     return "kernels: plane " + std::string(pass == Pass::Forward ? "rows" : "dots") +
            " after a split of the input into its stride phases (depthwise, planes at most " + std::to_string(cvec) +
            " wide; each phase plane one flat run, per-lane masks)";
-  if (pass == Pass::BackwardInput && expand_fits(p, kt, dtype == DType::F64))
-    return "kernels: plane expand (strided depthwise backward-input; dx rows in vectors, the dy values of each "
-           "lane moved under it by lane permutes, per-lane masks; AVX-512)";
   if (cvec_fits(p))
     return "kernels: channel-vector (depthwise; a vector holds one pixel of " + std::to_string(cvec) + " channels)";
   if (bcast_fits(p, pass, bcast))

@@ -38,11 +38,13 @@ void forward_phases(const KernelTable& kt, const ConvParams& p, const T* x, cons
 template <typename T>
 void backward_weight_phases(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);
 
-// Backward-input of strided depthwise convolutions (multiplier 1) by the
-// plane-expand kernel (drivers/direct-depthwise-expand.cpp): ISAs with bit masks.
-bool expand_fits(const ConvParams& p, const KernelTable& kt, bool f64);
+// Backward-input and backward-weight of strided depthwise convolutions (multiplier
+// 1) by the plane-expand kernels (drivers/direct-depthwise-expand.cpp): AVX-512.
+bool expand_fits(const ConvParams& p, const KernelTable& kt, bool f64, Pass pass);
 template <typename T>
 void backward_input_expand(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx);
+template <typename T>
+void backward_weight_expand(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);
 
 // All three passes by the channel-vector kernels (drivers/direct-depthwise-cvec.cpp),
 // for depthwise convolutions with multiplier 1 on small planes.

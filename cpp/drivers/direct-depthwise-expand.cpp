@@ -131,55 +131,92 @@ ExpandTaps expand_taps(const ConvParams& p, int L) {
   return g;
 }
 
+// The lists of the last geometry this thread asked for: building them costs ~2.5 us
+// (vectors, the grouping loop), paid by the route check and again by the call, which
+// was a third of a 16-channel 14x14 backward pass. A task of the call's parallel
+// loop never asks, so the calling thread's lists stay put while the tasks read them.
+const ExpandTaps& expand_taps_memo(const ConvParams& p, int L) {
+  thread_local ExpandTaps taps;
+  thread_local int64_t key[12] = {-1};
+  const int64_t now[12] = {p.H, p.W, p.R, p.S, p.stride_h, p.stride_w, p.dil_h, p.dil_w, p.pad_top, p.pad_left, p.P() * 65536 + p.Q(), L};
+  if (!std::equal(now, now + 12, key)) {
+    taps = expand_taps(p, L);
+    std::copy(now, now + 12, key);
+  }
+  return taps;
+}
+
 }  // namespace
 
 // Stride 2 over three kernel rows without row dilation: the kernel's paired-row loop
 // (each dy row loaded and permuted once for the three dx rows it feeds).
 bool pair_rows(const ConvParams& p) { return p.stride_h == 2 && p.R == 3 && p.dil_h == 1; }
 
-// Where this route beats the channel-vector one (drivers/direct-depthwise-cvec.cpp),
-// measured here (AMD Zen 4, AVX-512, float32, batch 8, one thread, interleaved
-// medians, time of this route / channel-vector): MobileNet's 3x3 stride-2 layers
-// 14x14 0.40, 28x28 0.42, 56x56 0.71, 112x112 0.95 (batch 1: 14x14 0.59, 112x112
-// 0.47-0.50), 3x3 stride (2, 1) 0.35, unpadded 15x15 0.35, 3x3 stride 3 (one row tap
-// per dx row) 0.62; but 5x5 stride 2 1.08-1.31 and 3x3 stride 2 dilation 2 0.97,
-// whose rows take several taps through the general row loop (a load and a permute
-// per row tap instead of per dy row). Rows of more than 4 vectors lost where dx
-// leaves the cache (112x112 at batch 8: 0.93-0.95 at 1 and 2 threads, against
-// 0.47-0.61 at batch 1; float64 56x56, 7 vectors, batch 8: 1.28-1.36). So: the
-// paired-row geometry or rows of at most one tap, and dx rows of at most 4 vectors.
-bool expand_fits(const ConvParams& p, const KernelTable& kt, bool f64) {
+// Where this route beats the ones it replaces, measured here (AMD Zen 4, AVX-512,
+// batch 8, interleaved medians in one process, time of this route / the other's).
+// Backward-input, against the channel-vector kernels (drivers/direct-depthwise-cvec.cpp),
+// float32, one thread: MobileNet's 3x3 stride-2 layers 14x14 0.40, 28x28 0.42,
+// 56x56 0.71, 112x112 0.95 (batch 1: 14x14 0.59, 112x112 0.47-0.50; two threads:
+// 0.48, 0.47, 0.53, 0.93), 3x3 stride (2, 1) 0.35, unpadded 15x15 0.35, 3x3 stride 3
+// (one row tap per dx row) 0.62; but 5x5 stride 2 1.08-1.31 and 3x3 stride 2
+// dilation 2 0.97, whose rows take several taps through the general row loop (a load
+// and a permute per row tap instead of per dy row). Rows of more than 4 vectors lost
+// where dx leaves the cache (112x112 at batch 8: 0.93-0.95, against 0.47-0.61 at
+// batch 1; float64 56x56, 7 vectors: 1.28-1.36). Float64 14x14 and 28x28: 0.55-0.60.
+// Backward-weight, against the stride-phase route (14x14) and the channel-vector
+// kernels, float32, 1 / 2 threads: 14x14 0.57-0.69 / 0.58-0.72, 28x28 0.59-0.66 /
+// 0.62-0.70, 3x3 stride (2, 1) 28x28 0.53, unpadded 15x15 0.45; but 56x56 (4 vectors)
+// 0.88-1.01 / 1.08, 14x14 at batch 1 1.05-1.07 (the per-channel lane sums), 3x3
+// stride 3 (the general loop) 1.17-1.53, and float64 1.01-1.06 at 28x28 and 1.36 at
+// 14x14, batch 1. So backward-input takes the paired-row geometry or rows of at most
+// one tap, on rows of at most 4 vectors; backward-weight only float32 paired rows of
+// at most 2 vectors.
+bool expand_fits(const ConvParams& p, const KernelTable& kt, bool f64, Pass pass) {
+  if (pass == Pass::Forward) return false;
   if (p.groups <= 1 || p.Cg() != 1 || p.Kg() != 1 || (p.stride_h == 1 && p.stride_w == 1)) return false;
-  if (f64 ? !kt.direct<double>().plane_expand : !kt.direct<float>().plane_expand) return false;
-  if (p.R > kExpandMaxRows) return false;
+  const auto kernel_missing = f64 ? !kt.direct<double>().plane_expand : !kt.direct<float>().plane_expand;
+  if (kernel_missing || p.R > kExpandMaxRows) return false;
   const int L = f64 ? kt.direct<double>().cvec_lanes : kt.direct<float>().cvec_lanes;
-  if ((p.W + L - 1) / L > kExpandMaxChunks) return false;
-  const ExpandTaps g = expand_taps(p, L);
+  const int64_t chunks = (p.W + L - 1) / L;
+  if (chunks > kExpandMaxChunks) return false;
+  const ExpandTaps& g = expand_taps_memo(p, L);
   if (g.max_groups > kExpandMaxGroups) return false;
+  if (pass == Pass::BackwardWeight) return !f64 && pair_rows(p) && chunks <= 2;
   if (pair_rows(p)) return true;
   for (size_t h = 0; h + 1 < g.row_begin.size(); ++h)
     if (g.row_begin[h + 1] - g.row_begin[h] > 1) return false;
   return true;
 }
 
+namespace {
+
+// The kernel arguments every call shares (the lists in g, the plane geometry).
+template <typename T>
+DirectPlaneExpandArgs<T> base_args(const ConvParams& p, const ExpandTaps& g) {
+  DirectPlaneExpandArgs<T> b;
+  b.dy_c = p.P() * p.Q(), b.w_c = p.R * p.S, b.out_c = p.H * p.W;
+  b.m = p.H, b.out_row = p.W, b.wrows = p.R, b.wcols = p.S;
+  b.pair_rows = pair_rows(p);
+  b.top = p.pad_top, b.dy_rows = p.P(), b.dy_row = p.Q();
+  b.row_begin = g.row_begin.data(), b.row_dy = g.row_dy.data(), b.row_w = g.row_w.data();
+  b.chunks = int64_t(g.store.size()), b.store = g.store.data();
+  b.group_begin = g.group_begin.data(), b.col_dy = g.col_dy.data();
+  b.col_load = g.col_load.data(), b.col_out = g.col_out.data(), b.col_idx = g.col_idx.data();
+  b.member_begin = g.member_begin.data(), b.member_s = g.member_s.data();
+  b.member_lanes = g.member_lanes.data();
+  return b;
+}
+
+}  // namespace
+
 template <typename T>
 void backward_input_expand(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx) {
   const DirectKernels<T>& dk = kt.direct<T>();
-  if (!expand_fits(p, kt, sizeof(T) == 8))
+  if (!expand_fits(p, kt, sizeof(T) == 8, Pass::BackwardInput))
     throw std::logic_error("direct backward_input_expand: needs a strided depthwise convolution the kernel's tables hold");
-  const ExpandTaps g = expand_taps(p, dk.cvec_lanes);
+  const ExpandTaps& g = expand_taps_memo(p, dk.cvec_lanes);
+  const DirectPlaneExpandArgs<T> base = base_args<T>(p, g);
   const int64_t PQ = p.P() * p.Q(), HW = p.H * p.W, RS = p.R * p.S, C = p.C;
-  DirectPlaneExpandArgs<T> base;
-  base.dy_c = PQ, base.w_c = RS, base.out_c = HW;
-  base.m = p.H, base.out_row = p.W, base.wrows = p.R, base.wcols = p.S;
-  base.pair_rows = pair_rows(p);
-  base.top = p.pad_top, base.dy_rows = p.P(), base.dy_row = p.Q();
-  base.row_begin = g.row_begin.data(), base.row_dy = g.row_dy.data(), base.row_w = g.row_w.data();
-  base.chunks = int64_t(g.store.size()), base.store = g.store.data();
-  base.group_begin = g.group_begin.data(), base.col_dy = g.col_dy.data();
-  base.col_load = g.col_load.data(), base.col_out = g.col_out.data(), base.col_idx = g.col_idx.data();
-  base.member_begin = g.member_begin.data(), base.member_s = g.member_s.data();
-  base.member_lanes = g.member_lanes.data();
   // Tasks: (image, block of channels), at least one per thread.
   const int64_t nt = num_threads();
   int64_t per_image = std::max<int64_t>(1, std::min(C, C * HW / kTaskOutputs));
@@ -196,8 +233,43 @@ void backward_input_expand(const KernelTable& kt, const ConvParams& p, const T* 
   });
 }
 
-#define CONVBP_INSTANTIATE(T) \
-  template void backward_input_expand<T>(const KernelTable&, const ConvParams&, const T*, const T*, T*);
+// dw[c, r, s] = sum_{n,p,q} x[n, c, p*sh + r*dh - top, q*sw + s*dw - left] dy[n, c, p, q]
+// (Diba eq. 15), gathered per x row: row h meets dy row i through kernel row r
+// exactly where dx row h took dy row i in backward-input, and lane v of x meets the
+// dy value that lane v of dx took there, so the same lists and permutes serve.
+// Tasks are blocks of channels that walk the batch in order: no two tasks write one
+// dw element, and the sums' order does not depend on the thread count.
+template <typename T>
+void backward_weight_expand(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw) {
+  const DirectKernels<T>& dk = kt.direct<T>();
+  if (!expand_fits(p, kt, sizeof(T) == 8, Pass::BackwardWeight))
+    throw std::logic_error("direct backward_weight_expand: needs a strided depthwise convolution the kernel's tables hold");
+  const ExpandTaps& g = expand_taps_memo(p, dk.cvec_lanes);
+  DirectPlaneExpandArgs<T> base = base_args<T>(p, g);
+  const int64_t PQ = p.P() * p.Q(), HW = p.H * p.W, RS = p.R * p.S, C = p.C;
+  base.x_c = HW, base.x_row = p.W, base.x_n = C * HW, base.dy_n = C * PQ, base.images = p.N;
+  // Tasks: equal blocks of channels, a multiple of the thread count where there are
+  // enough channels, about kTaskOutputs x elements each.
+  const int64_t nt = num_threads();
+  int64_t tasks = std::min(C, std::max(nt, C * p.N * HW / kTaskOutputs));
+  tasks = std::min(C, (tasks + nt - 1) / nt * nt);
+  const int64_t cb = (C + tasks - 1) / tasks;
+  parallel_for((C + cb - 1) / cb, [&](int64_t task) {
+    const int64_t c0 = task * cb, c1 = std::min(C, c0 + cb);
+    std::vector<double> sums(size_t((c1 - c0) * RS), 0.0);
+    DirectPlaneExpandArgs<T> a = base;
+    a.channels = c1 - c0;
+    a.x = x + c0 * HW;
+    a.dy = dy + c0 * PQ;
+    a.dw = sums.data();
+    dk.plane_expand_dots(a);
+    for (int64_t i = 0; i < (c1 - c0) * RS; ++i) dw[c0 * RS + i] = T(sums[size_t(i)]);
+  });
+}
+
+#define CONVBP_INSTANTIATE(T)                                                                            \
+  template void backward_input_expand<T>(const KernelTable&, const ConvParams&, const T*, const T*, T*); \
+  template void backward_weight_expand<T>(const KernelTable&, const ConvParams&, const T*, const T*, T*);
 CONVBP_INSTANTIATE(float)
 CONVBP_INSTANTIATE(double)
 #undef CONVBP_INSTANTIATE

@@ -95,6 +95,19 @@
 //   groups per chunk. pair_rows (stride 2, wrows == 3, no row dilation) takes the
 //   rows from top, dy_rows and dy_row instead of the row lists (same sums).
 //
+// plane expand dots (backward-weight of the same layers, Diba eq. 15: x correlated
+// with the dilated dy; the same lists, with x rows in place of dx rows):
+//
+//   for c < channels, r < wrows, s < wcols:
+//     dw[c*wrows*wcols + r*wcols + s] +=
+//         sum_{n < images, h < m, e in [row_begin[h], row_begin[h+1]) with row_w[e] == r,
+//              k < chunks, member (g, s) of chunk k's groups, l in its lanes}
+//             x[n*x_n + c*x_c + h*x_row + k*L + l] * dy[n*dy_n + c*dy_c + row_dy[e] + col_dy[g] + col_idx[g*L + l]]
+//
+//   in float vectors over one image, then added lane by lane in double; the lanes
+//   of a (r, s) are summed in lane order at the end: deterministic. x is read only
+//   at the lanes of store[k].
+//
 // broadcast rows and dots (grouped convolutions with many channels per group: one
 // vector holds L = <t>_direct_bcast_lanes output channels of a group, input
 // channels in backward-input, and each input value is broadcast against it, so
@@ -207,6 +220,10 @@ struct DirectPlaneExpandArgs {
   const int64_t* member_begin = nullptr; // groups + 1 entries
   const int64_t* member_s = nullptr;
   const unsigned* member_lanes = nullptr;
+  // dots only
+  const T* x = nullptr;
+  int64_t x_c = 0, x_row = 0, x_n = 0, dy_n = 0, images = 0;
+  double* dw = nullptr;  // channels x wrows*wcols sums, added to
 };
 
 template <typename T>

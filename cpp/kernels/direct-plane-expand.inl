@@ -128,6 +128,108 @@ inline void chunk_rows(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
   }
 }
 
+// Backward-weight over chunk k of every x row: the same dy vectors as chunk_rows
+// (the lanes of group g hold the dy values that meet x's lanes), multiplied by the x
+// row instead of a weight and summed per (kernel row, group) over the image.
+template <class VT, int G>
+inline void chunk_dots(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k, int64_t c0, int64_t c1) {
+  using T = typename VT::T;
+  using V = typename VT::V;
+  using M = typename VT::M;
+  using I = typename VT::I;
+  constexpr int L = VT::L;
+  const int64_t g0 = a.group_begin[k];
+  I idx[G];
+  M lm[G], om[G];
+  int64_t j0[G];
+#pragma GCC unroll 4
+  for (int g = 0; g < G; ++g) {
+    idx[g] = VT::index(a.col_idx + (g0 + g) * L);
+    lm[g] = VT::bits(a.col_load[g0 + g]);
+    om[g] = VT::bits(a.col_out[g0 + g]);
+    j0[g] = a.col_dy[g0 + g];
+  }
+  const M xm = VT::bits(a.store[k]);
+  const bool full = a.store[k] == (1u << L) - 1u;
+  const int64_t m = a.m, x_row = a.x_row, wrows = a.wrows, wcols = a.wcols, RG = a.wrows * G;
+  const int64_t top = a.top, P = a.dy_rows, dy_row = a.dy_row;
+  const int64_t* const row_begin = a.row_begin;
+  const int64_t* const row_dy = a.row_dy;
+  const int64_t* const row_w = a.row_w;
+  // float partial sums over at most kDotFlush terms per lane (images of P dy rows)
+  // before they are added, lane by lane, into double.
+  const int64_t flush = P > 0 && kDotFlush / P > 0 ? kDotFlush / P : 1;
+  double dacc[kExpandMaxRows * G * L];
+  V acc[kExpandMaxRows * G];
+  for (int64_t c = c0; c < c1; ++c) {
+    for (int64_t t = 0; t < RG; ++t) acc[t] = VT::zero();
+    bool flushed = false;
+    for (int64_t n = 0; n < a.images; ++n) {
+      const T* X = a.x + n * a.x_n + c * a.x_c + k * L;
+      const T* D = a.dy + n * a.dy_n + c * a.dy_c;
+      if (n > 0 && n % flush == 0) {
+        if (!flushed)
+          for (int64_t t = 0; t < RG * L; ++t) dacc[t] = 0.0;
+        flushed = true;
+        for (int64_t t = 0; t < RG; ++t) VT::add_to(dacc + t * L, acc[t]), acc[t] = VT::zero();
+      }
+      if (a.pair_rows) {  // as in chunk_rows: dy row i meets x rows 2i - top + r, r < 3
+        V ac[3 * G];
+#pragma GCC unroll 12
+        for (int t = 0; t < 3 * G; ++t) ac[t] = acc[t];
+        int64_t h = -top;
+        for (int64_t i = 0; i < P; ++i, h += 2) {
+          const T* d = D + i * dy_row;
+          V pg[G];
+#pragma GCC unroll 4
+          for (int g = 0; g < G; ++g) pg[g] = VT::permute(idx[g], VT::load(d + j0[g], lm[g]));
+#pragma GCC unroll 3
+          for (int r = 0; r < 3; ++r) {
+            if (h + r < 0 || h + r >= m) continue;
+            const T* xr = X + (h + r) * x_row;
+            const V xv = full ? VT::load(xr) : VT::load(xr, xm);
+#pragma GCC unroll 4
+            for (int g = 0; g < G; ++g) ac[r * G + g] = VT::fma(xv, pg[g], ac[r * G + g], om[g]);
+          }
+        }
+#pragma GCC unroll 12
+        for (int t = 0; t < 3 * G; ++t) acc[t] = ac[t];
+        continue;
+      }
+      int64_t e = row_begin[0];
+      for (int64_t h = 0; h < m; ++h) {
+        const int64_t e1 = row_begin[h + 1];
+        if (e == e1) continue;
+        const T* xr = X + h * x_row;
+        const V xv = full ? VT::load(xr) : VT::load(xr, xm);
+        for (; e < e1; ++e) {
+          const T* d = D + row_dy[e];
+          V* ar = acc + row_w[e] * G;
+#pragma GCC unroll 4
+          for (int g = 0; g < G; ++g) ar[g] = VT::fma(xv, VT::permute(idx[g], VT::load(d + j0[g], lm[g])), ar[g], om[g]);
+        }
+      }
+    }
+    // Each (r, s): the sum of its member lanes of its group's accumulator, in a fixed
+    // order (VT::sum's halves; lane order once flushed to double).
+    double* dw = a.dw + c * wrows * wcols;
+    if (flushed)
+      for (int64_t t = 0; t < RG; ++t) VT::add_to(dacc + t * L, acc[t]);
+    for (int64_t r = 0; r < wrows; ++r)
+      for (int g = 0; g < G; ++g)
+        for (int64_t u = a.member_begin[g0 + g]; u < a.member_begin[g0 + g + 1]; ++u) {
+          double sum = 0.0;
+          if (!flushed) {
+            sum = double(VT::sum(VT::blend(VT::bits(a.member_lanes[u]), VT::zero(), acc[r * G + g])));
+          } else {
+            const double* lanes = dacc + (r * G + g) * L;
+            for (unsigned b = a.member_lanes[u]; b; b &= b - 1) sum += lanes[__builtin_ctz(b)];
+          }
+          dw[r * wcols + a.member_s[u]] += sum;
+        }
+  }
+}
+
 }  // namespace direct_plane_expand_detail
 
 template <class VT>
@@ -147,4 +249,21 @@ void direct_plane_expand(const DirectPlaneExpandArgs<typename VT::T>& a) {
       }
     }
   }
+}
+
+template <class VT>
+void direct_plane_expand_dots(const DirectPlaneExpandArgs<typename VT::T>& a) {
+  using namespace direct_plane_expand_detail;
+  // Channel by channel, every chunk of it, so a channel's x planes stay in L1
+  // across its chunks (chunks outside the channel loop: 56x56 at batch 8 1.15x slower).
+  for (int64_t c = 0; c < a.channels; ++c)
+    for (int64_t k = 0; k < a.chunks; ++k) {
+      switch (a.group_begin[k + 1] - a.group_begin[k]) {
+        case 1: chunk_dots<VT, 1>(a, k, c, c + 1); break;
+        case 2: chunk_dots<VT, 2>(a, k, c, c + 1); break;
+        case 3: chunk_dots<VT, 3>(a, k, c, c + 1); break;
+        case 4: chunk_dots<VT, 4>(a, k, c, c + 1); break;
+        default: break;  // no group: no lane of this chunk meets dy
+      }
+    }
 }

@@ -120,6 +120,8 @@ void f64_gemm_narrow_ukernel(int64_t kc, const double* a, const double* b, doubl
 namespace avx512 {
 void f32_direct_plane_expand(const DirectPlaneExpandArgs<float>& a);
 void f64_direct_plane_expand(const DirectPlaneExpandArgs<double>& a);
+void f32_direct_plane_expand_dots(const DirectPlaneExpandArgs<float>& a);
+void f64_direct_plane_expand_dots(const DirectPlaneExpandArgs<double>& a);
 }  // namespace avx512
 
 #undef CONVBP_DECLARE_ISA_KERNELS

@@ -1,4 +1,4 @@
-// The direct route's "plane expand" micro-kernel (strided depthwise backward-input) for float32 on AVX-512 (zmm).
+// The direct route's "plane expand" micro-kernel (strided depthwise backward-input and backward-weight) for float32 on AVX-512 (zmm).
 // Contract: kernels/direct-args.hpp; the code: kernels/direct-plane-expand.inl.
 #include "kernels/kernels.hpp"
 #include "kernels/avx512/vec-avx512.hpp"
@@ -8,5 +8,6 @@ namespace convbp::avx512 {
 #include "kernels/direct-plane-expand.inl"
 
 void f32_direct_plane_expand(const DirectPlaneExpandArgs<float>& a) { direct_plane_expand<VecF32>(a); }
+void f32_direct_plane_expand_dots(const DirectPlaneExpandArgs<float>& a) { direct_plane_expand_dots<VecF32>(a); }
 
 }  // namespace convbp::avx512
