@@ -158,11 +158,12 @@ def test_explain_names_the_direct_kernels(pass_):
     e = convbp.explain((2, 3, 28, 28), (8, 3, 3, 3), padding=1, pass_=pass_, algo="direct")
     assert ("kernels: dots" if pass_ == "bwd_weight" else "kernels: rows") in e["reason"]
     # depthwise 7x7 at stride 1, "same" padding: the plane kernels' flat path; valid
-    # padding (output narrower than the input) is not flat
+    # padding (output narrower than the input) is not flat (5x5: 3x3 would take the
+    # plane-expand kernel with AVX-512)
     plane = "kernels: plane dots" if pass_ == "bwd_weight" else "kernels: plane rows"
     e = convbp.explain((2, 64, 7, 7), (64, 1, 3, 3), padding=1, groups=64, pass_=pass_, algo="direct")
     assert plane in e["reason"] and "flat run" in e["reason"]
-    e = convbp.explain((2, 64, 14, 14), (64, 1, 3, 3), groups=64, pass_=pass_, algo="direct")
+    e = convbp.explain((2, 64, 14, 14), (64, 1, 5, 5), groups=64, pass_=pass_, algo="direct")
     assert plane in e["reason"] and "flat run" not in e["reason"]
     # depthwise 14x14 at stride 2 (planes at most a vector wide): with AVX-512, fwd
     # splits the input into stride phases for the plane kernels and the backward
@@ -183,11 +184,12 @@ def test_explain_names_the_direct_kernels(pass_):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_explain_plane_expand_limits(dtype):
-    """The backward passes of strided depthwise layers run the plane-expand kernels
-    (AVX-512) where they were measured faster than the kernels they replace:
-    bwd_data at stride 2 over 3 kernel rows, or one row tap per dx row, on dx rows of
-    at most 4 vectors; bwd_weight only float32 stride 2 over 3 kernel rows on rows of
-    at most 2 vectors."""
+    """Depthwise layers run the plane-expand kernels (AVX-512) where they were measured
+    faster than the kernels they replace: bwd_data at stride 2 over 3 kernel rows, or
+    one row tap per dx row, on dx rows of at most 4 vectors; fwd and bwd_data at
+    stride 1 over 3 kernel rows on rows wider than half a vector and at most 4 vectors
+    (float64: 2); bwd_weight only float32, stride 2 over 3 kernel rows on rows of at
+    most 2 vectors or stride 1 over 3 kernel rows on rows of exactly 2."""
     def kernels(x, w, pass_="bwd_data", **kw):
         groups = x[1]
         return convbp.explain(x, w, groups=groups, pass_=pass_, dtype=dtype, algo="direct", **kw)["reason"]
@@ -208,6 +210,20 @@ def test_explain_plane_expand_limits(dtype):
     assert dots not in kernels((8, 64, 9, 2 * lanes + 1), (64, 1, 3, 3), "bwd_weight", stride=2, padding=1)
     assert dots not in kernels((8, 64, 21, 21), (64, 1, 3, 3), "bwd_weight", stride=3, padding=1)
     assert "plane expand" not in kernels((8, 64, 28, 28), (64, 1, 3, 3), "fwd", stride=2, padding=1)
+    # stride 1, 3 kernel rows (fwd in backward-input form, and bwd_data): rows wider
+    # than half a vector, at most 4 vectors (float64: 2); never bwd_weight
+    for pass_ in ("fwd", "bwd_data"):
+        assert expand in kernels((8, 64, 2 * lanes, 2 * lanes), (64, 1, 3, 3), pass_, padding=1)
+        assert expand in kernels((8, 64, 9, lanes // 2 + 1), (64, 1, 3, 1), pass_, padding=(1, 0))
+        assert expand not in kernels((8, 64, 9, lanes // 2), (64, 1, 3, 3), pass_, padding=1)   # 7x7-like
+        assert expand not in kernels((8, 64, 28, 28), (64, 1, 5, 5), pass_, padding=2)          # 5 rows
+        wide = kernels((8, 64, 9, 4 * lanes), (64, 1, 3, 3), pass_, padding=1)
+        assert (expand in wide) == (dtype == "float32")
+        assert expand not in kernels((8, 64, 9, 4 * lanes + 1), (64, 1, 3, 3), pass_, padding=1)
+    # bwd_weight at stride 1: float32 rows of exactly 2 vectors
+    two = kernels((8, 64, 9, 2 * lanes), (64, 1, 3, 3), "bwd_weight", padding=1)
+    assert (dots in two) == (dtype == "float32")
+    assert dots not in kernels((8, 64, 9, lanes), (64, 1, 3, 3), "bwd_weight", padding=1)
 
 
 @pytest.mark.parametrize("route", _core.route_names())

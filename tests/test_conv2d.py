@@ -95,6 +95,16 @@ EXTRA_CASES = [
     Case("depthwise-expand-s2x1", (2, 3, 12, 20), (3, 1, 3, 3), stride=(2, 1), padding=(1, 1, 2, 0), groups=3),
     Case("depthwise-expand-empty-chunk", (1, 2, 5, 40), (2, 1, 1, 1), stride=(2, 33), groups=2),
     Case("depthwise-expand-empty-chunks-f64", (1, 2, 5, 30), (2, 1, 1, 1), stride=(2, 25), groups=2),
+    # stride 1 over 3 kernel rows (the triple-row loop; fwd runs as backward-input of
+    # the rot180 kernel): "same" padding with rows of 12 (one float32 vector, two
+    # float64), valid padding (fwd: 2 rows of top padding in that form), padding
+    # larger than the kernel (fwd: rows above the input's reach), a dilated row
+    # (three column groups of all lanes) and rows of 2 vectors with a tail
+    Case("depthwise-expand-s1-same", (2, 3, 10, 12), (3, 1, 3, 3), padding=1, groups=3),
+    Case("depthwise-expand-s1-valid", (1, 4, 11, 13), (4, 1, 3, 3), groups=4),
+    Case("depthwise-expand-s1-pad>kernel", (1, 2, 9, 12), (2, 1, 3, 3), padding=(3, 1, 2, 1), groups=2),
+    Case("depthwise-expand-s1-dilated-row", (2, 2, 8, 14), (2, 1, 3, 3), padding=(1, 2), dilation=(1, 2), groups=2),
+    Case("depthwise-expand-s1-two-vectors", (1, 3, 6, 29), (3, 1, 3, 3), padding=1, groups=3),
     # bwd_weight's float32 partial sums go to double every 4096 terms per lane: 1000
     # dy rows per image, so every 4 of the 5 images
     Case("depthwise-expand-dots-flush", (5, 2, 2000, 8), (2, 1, 3, 3), stride=2, padding=1, groups=2),
@@ -188,3 +198,15 @@ def test_combined_backward_need_as_single_string():
     gi, gw, gb = convbp.conv2d_backward(d["x"], d["w"], d["dy"], **case.conv, need="weight")
     assert gi is None and gb is None
     np.testing.assert_array_equal(gw, convbp.conv2d_backward_weight(d["x"], d["dy"], d["w"].shape, **case.conv))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_depthwise_stride1_forward_without_bias(dtype):
+    """The stride-1 depthwise forward pass with no bias (the plane-expand kernel's rows
+    start from 0, not a bias) against the naive route."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 5, 14, 20)).astype(dtype)
+    w = rng.standard_normal((5, 1, 3, 3)).astype(dtype)
+    got = convbp.conv2d(x, w, None, padding=1, groups=5, algo="direct")
+    want = convbp.conv2d(x, w, None, padding=1, groups=5, algo="naive")
+    np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-5 if dtype == "float32" else 1e-12)

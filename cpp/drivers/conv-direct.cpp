@@ -117,6 +117,7 @@ const T* input_planes(const KernelTable& kt, const ConvParams& p, const SplitGeo
 // kernel's planes (same geometry, constant pointer strides).
 template <typename T>
 void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
+  if (expand_fits(p, kt, sizeof(T) == 8, Pass::Forward)) return forward_expand(kt, p, x, w, bias, y);
   if (phases_fits(p, kt.isa, kt.direct<T>().cvec_lanes)) return forward_phases(kt, p, x, w, bias, y);
   if (cvec_fits(p)) return forward_cvec(kt, p, x, w, bias, y);
   if (bcast_fits(p, Pass::Forward, kt.direct<T>().bcast_lanes)) return forward_bcast(kt, p, x, w, bias, y);
@@ -581,9 +582,10 @@ std::string describe(const ConvParams& p, Pass pass, DType dtype) {
   const int cvec = dtype == DType::F32 ? kt.direct<float>().cvec_lanes : kt.direct<double>().cvec_lanes;
   const int bcast = bcast_lanes(dtype);
   if (expand_fits(p, kt, dtype == DType::F64, pass))
-    return std::string("kernels: plane expand") + (pass == Pass::BackwardWeight ? " dots" : "") +
-           " (strided depthwise; " + (pass == Pass::BackwardWeight ? "x" : "dx") +
-           " rows in vectors, the dy values of each lane moved under it by lane permutes, per-lane masks; AVX-512)";
+    return std::string("kernels: plane expand") + (pass == Pass::BackwardWeight ? " dots" : "") + " (depthwise; " +
+           (pass == Pass::Forward ? "the forward pass in backward-input form with the rot180 kernel; y"
+                                  : pass == Pass::BackwardWeight ? "x" : "dx") +
+           " rows in vectors, the values each lane needs moved under it by lane permutes, per-lane masks; AVX-512)";
   if (pass != Pass::BackwardInput && phases_fits(p, kt.isa, cvec))
     return "kernels: plane " + std::string(pass == Pass::Forward ? "rows" : "dots") +
            " after a split of the input into its stride phases (depthwise, planes at most " + std::to_string(cvec) +

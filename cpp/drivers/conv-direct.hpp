@@ -42,6 +42,8 @@ void backward_weight_phases(const KernelTable& kt, const ConvParams& p, const T*
 // 1) by the plane-expand kernels (drivers/direct-depthwise-expand.cpp): AVX-512.
 bool expand_fits(const ConvParams& p, const KernelTable& kt, bool f64, Pass pass);
 template <typename T>
+void forward_expand(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
+template <typename T>
 void backward_input_expand(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx);
 template <typename T>
 void backward_weight_expand(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);

@@ -1,6 +1,8 @@
-// Backward-input of strided depthwise convolutions (multiplier 1) by the
-// plane-expand kernel (kernels/direct-plane-expand.inl): each dx row is written
-// once, in vectors, from dy values moved into place by lane permutes.
+// Depthwise convolutions (multiplier 1) by the plane-expand kernels
+// (kernels/direct-plane-expand.inl): backward-input, where each dx row is written
+// once, in vectors, from dy values moved into place by lane permutes; the forward
+// pass at stride 1, which is the same sum over x with the rot180 kernel
+// (forward_as_backward_input); and backward-weight, with x rows in place of dx rows.
 //
 //   backward-input, the seeds' gather form (Diba eqs. 24-29: dx is the full
 //   correlation of the stride-dilated dy with rot180(w)), in output terms:
@@ -168,12 +170,40 @@ bool pair_rows(const ConvParams& p) { return p.stride_h == 2 && p.R == 3 && p.di
 // 0.62-0.70, 3x3 stride (2, 1) 28x28 0.53, unpadded 15x15 0.45; but 56x56 (4 vectors)
 // 0.88-1.01 / 1.08, 14x14 at batch 1 1.05-1.07 (the per-channel lane sums), 3x3
 // stride 3 (the general loop) 1.17-1.53, and float64 1.01-1.06 at 28x28 and 1.36 at
-// 14x14, batch 1. So backward-input takes the paired-row geometry or rows of at most
-// one tap, on rows of at most 4 vectors; backward-weight only float32 paired rows of
-// at most 2 vectors.
+// 14x14, batch 1. Stride 1 (the forward pass in backward-input form, and
+// backward-input), against the plane kernels, float32, 1 / 2 threads / batch 1:
+// MobileNet's 3x3 layers 28x28 fwd 0.54 / 0.50 / 0.50, bwd_data 0.52 / 0.56 / 0.53,
+// 14x14 0.76 / 0.72 / 0.76 and 0.64 / 0.69 / 0.77, 56x56 1.02 / 0.86 / 0.61 and
+// 0.77 / 0.84 / 0.63; but 7x7 1.23 (rows of 7 leave 9 of 16 lanes idle; the flat
+// kernels fill them), and float64 28x28 (4 vectors) 1.04-1.07, 14x14 0.57-0.60. So
+// backward-input takes the paired-row (stride 2) or triple-row (stride 1, rows wider
+// than half a vector) geometry or rows of at most one tap, on rows of at most 4
+// vectors (float64 at stride 1: 2); the forward pass the triple-row geometry by the
+// same rule. Backward-weight at stride 1 (triple rows), against the plane-dots
+// kernels, float32, 1 / 2 threads / batch 1: 28x28 0.59 / 0.60 / 0.67, but 14x14
+// 0.82-0.84 / 0.95 / 1.16 (one vector per row: the per-channel lane sums weigh more).
+// So backward-weight takes float32 paired rows of at most 2 vectors, or triple rows
+// of exactly 2.
+bool triple_rows(const ConvParams& p) { return p.stride_h == 1 && p.R == 3 && p.dil_h == 1; }
+
+// The forward pass at stride 1 as a backward-input problem (DESIGN.md's forward sum
+// with r' = R-1-r, s' = S-1-s): y[c,p,q] = b[c] + sum_{r',s'} w'[c,r',s'] x[c, p + top' - r'*dh, q + left' - s'*dw]
+// with w' = rot180(w), top' = (R-1)*dh - top, left' = (S-1)*dw - left: "dx" is y
+// (P x Q), "dy" is x (H x W), and the bottom and right padding make the sizes match.
+ConvParams forward_as_backward_input(const ConvParams& p) {
+  ConvParams q = p;
+  q.H = p.P(), q.W = p.Q();
+  q.pad_top = (p.R - 1) * p.dil_h - p.pad_top, q.pad_left = (p.S - 1) * p.dil_w - p.pad_left;
+  q.pad_bottom = p.H - q.H - q.pad_top + (p.R - 1) * p.dil_h;
+  q.pad_right = p.W - q.W - q.pad_left + (p.S - 1) * p.dil_w;
+  return q;
+}
+
 bool expand_fits(const ConvParams& p, const KernelTable& kt, bool f64, Pass pass) {
-  if (pass == Pass::Forward) return false;
-  if (p.groups <= 1 || p.Cg() != 1 || p.Kg() != 1 || (p.stride_h == 1 && p.stride_w == 1)) return false;
+  if (p.groups <= 1 || p.Cg() != 1 || p.Kg() != 1) return false;
+  const bool unit_stride = p.stride_h == 1 && p.stride_w == 1;
+  if (pass == Pass::Forward)
+    return unit_stride && expand_fits(forward_as_backward_input(p), kt, f64, Pass::BackwardInput);
   const auto kernel_missing = f64 ? !kt.direct<double>().plane_expand : !kt.direct<float>().plane_expand;
   if (kernel_missing || p.R > kExpandMaxRows) return false;
   const int L = f64 ? kt.direct<double>().cvec_lanes : kt.direct<float>().cvec_lanes;
@@ -181,8 +211,9 @@ bool expand_fits(const ConvParams& p, const KernelTable& kt, bool f64, Pass pass
   if (chunks > kExpandMaxChunks) return false;
   const ExpandTaps& g = expand_taps_memo(p, L);
   if (g.max_groups > kExpandMaxGroups) return false;
-  if (pass == Pass::BackwardWeight) return !f64 && pair_rows(p) && chunks <= 2;
-  if (pair_rows(p)) return true;
+  if (pass == Pass::BackwardWeight) return !f64 && chunks <= 2 && (pair_rows(p) || (triple_rows(p) && p.W > L));
+  if (unit_stride) return triple_rows(p) && 2 * p.W > L && (f64 ? chunks <= 2 : chunks <= 4);
+  if (pair_rows(p) || triple_rows(p)) return true;
   for (size_t h = 0; h + 1 < g.row_begin.size(); ++h)
     if (g.row_begin[h + 1] - g.row_begin[h] > 1) return false;
   return true;
@@ -197,6 +228,7 @@ DirectPlaneExpandArgs<T> base_args(const ConvParams& p, const ExpandTaps& g) {
   b.dy_c = p.P() * p.Q(), b.w_c = p.R * p.S, b.out_c = p.H * p.W;
   b.m = p.H, b.out_row = p.W, b.wrows = p.R, b.wcols = p.S;
   b.pair_rows = pair_rows(p);
+  b.triple_rows = triple_rows(p);
   b.top = p.pad_top, b.dy_rows = p.P(), b.dy_row = p.Q();
   b.row_begin = g.row_begin.data(), b.row_dy = g.row_dy.data(), b.row_w = g.row_w.data();
   b.chunks = int64_t(g.store.size()), b.store = g.store.data();
@@ -229,6 +261,36 @@ void backward_input_expand(const KernelTable& kt, const ConvParams& p, const T* 
     a.dy = dy + (n * C + c0) * PQ;
     a.w = w + c0 * RS;
     a.out = dx + (n * C + c0) * HW;
+    dk.plane_expand(a);
+  });
+}
+
+template <typename T>
+void forward_expand(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
+  const DirectKernels<T>& dk = kt.direct<T>();
+  if (!expand_fits(p, kt, sizeof(T) == 8, Pass::Forward))
+    throw std::logic_error("direct forward_expand: needs a stride-1 depthwise convolution the kernel's tables hold");
+  const ConvParams q = forward_as_backward_input(p);
+  const int64_t RS = p.R * p.S, C = p.C;
+  std::vector<T> wr(size_t(C * RS));  // rot180(w)
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t t = 0; t < RS; ++t) wr[size_t(c * RS + t)] = w[c * RS + RS - 1 - t];
+  const ExpandTaps& g = expand_taps_memo(q, dk.cvec_lanes);
+  DirectPlaneExpandArgs<T> base = base_args<T>(q, g);
+  base.bias_c = 1;
+  const int64_t PQ = p.P() * p.Q(), HW = p.H * p.W;
+  const int64_t nt = num_threads();
+  int64_t per_image = std::max<int64_t>(1, std::min(C, C * PQ / kTaskOutputs));
+  while (p.N * per_image < nt && per_image < C) ++per_image;
+  const int64_t cb = (C + per_image - 1) / per_image, cblocks = (C + cb - 1) / cb;
+  parallel_for(p.N * cblocks, [&](int64_t task) {
+    const int64_t n = task / cblocks, c0 = task % cblocks * cb, c1 = std::min(C, c0 + cb);
+    DirectPlaneExpandArgs<T> a = base;
+    a.channels = c1 - c0;
+    a.dy = x + (n * C + c0) * HW;
+    a.w = wr.data() + c0 * RS;
+    a.bias = bias ? bias + c0 : nullptr;
+    a.out = y + (n * C + c0) * PQ;
     dk.plane_expand(a);
   });
 }
@@ -268,6 +330,7 @@ void backward_weight_expand(const KernelTable& kt, const ConvParams& p, const T*
 }
 
 #define CONVBP_INSTANTIATE(T)                                                                            \
+  template void forward_expand<T>(const KernelTable&, const ConvParams&, const T*, const T*, const T*, T*); \
   template void backward_input_expand<T>(const KernelTable&, const ConvParams&, const T*, const T*, T*); \
   template void backward_weight_expand<T>(const KernelTable&, const ConvParams&, const T*, const T*, T*);
 CONVBP_INSTANTIATE(float)

@@ -92,8 +92,10 @@
 //   lanes of col_load[g] from dy + c*dy_c + row_dy[e] + col_dy[g]. Lane sets are
 //   bit masks (bit l = lane l), so only ISAs whose masks hold any pattern have the
 //   kernel (VT::kBits). Limits: row_w < kExpandMaxRows, at most kExpandMaxGroups
-//   groups per chunk. pair_rows (stride 2, wrows == 3, no row dilation) takes the
-//   rows from top, dy_rows and dy_row instead of the row lists (same sums).
+//   groups per chunk. pair_rows (stride 2, wrows == 3, no row dilation) and
+//   triple_rows (stride 1, the same) take the rows from top, dy_rows and dy_row
+//   instead of the row lists (same sums). With bias, every out row starts from
+//   bias[c*bias_c] instead of 0 (the forward pass, run in this form).
 //
 // plane expand dots (backward-weight of the same layers, Diba eq. 15: x correlated
 // with the dilated dy; the same lists, with x rows in place of dx rows):
@@ -205,8 +207,11 @@ struct DirectPlaneExpandArgs {
   const T* w = nullptr;
   T* out = nullptr;
   int64_t m = 0, out_row = 0, wrows = 0, wcols = 0;
-  bool pair_rows = false;  // stride 2, 3 kernel rows, row dilation 1: see the kernel
+  bool pair_rows = false;    // stride 2, 3 kernel rows, row dilation 1: see the kernel
+  bool triple_rows = false;  // stride 1, 3 kernel rows, row dilation 1: see the kernel
   int64_t top = 0, dy_rows = 0, dy_row = 0;
+  const T* bias = nullptr;  // rows only, may be null: every out row starts from bias[c*bias_c]
+  int64_t bias_c = 0;
   const int64_t* row_begin = nullptr;  // m + 1 entries
   const int64_t* row_dy = nullptr;
   const int64_t* row_w = nullptr;

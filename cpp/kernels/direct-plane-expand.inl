@@ -1,5 +1,7 @@
-// The "plane expand" micro-kernel of the direct route: backward-input of strided
-// depthwise convolutions (multiplier 1), written once over a vector-traits class VT
+// The "plane expand" micro-kernels of the direct route: backward-input of depthwise
+// convolutions (multiplier 1; the forward pass at stride 1 runs in the same form, see
+// drivers/direct-depthwise-expand.cpp) and their backward-weight (the dots), written
+// once over a vector-traits class VT
 // (vec-<isa>.hpp) and instantiated by each ISA's f32/f64-direct-plane-expand-<isa>.cpp.
 // Contract: direct-args.hpp ("plane expand"). Included *inside* an ISA namespace
 // (see direct-rows.inl for why): no #include, no std:: calls.
@@ -22,24 +24,34 @@
 //
 // Register tile: one channel and one chunk (vector) of a row at a time; the group
 // permute indices and masks stay in registers over the whole chunk column and the
-// weight vectors sit in an L1 array. Two row loops: the general one takes each dx
+// weight vectors sit in an L1 array. Three row loops: the general one takes each dx
 // row's list of row taps (a load and a permute per row tap; consecutive rows are
 // independent FMA chains that the core overlaps); the paired-row loop (stride 2,
 // three kernel rows: MobileNet's and most networks' strided depthwise layers) loads
 // and permutes each dy row once for the three dx rows it feeds, carrying the row
-// that two dy rows share in a register. Measured on MobileNet's 3x3 stride-2 layers
-// (batch 8, one thread), time against the channel-vector kernels: general loop
-// 0.83-0.87 (14x14) and 0.75 (28x28), paired rows 0.40 and 0.42.
+// that two dy rows share in a register; the triple-row loop does the same at stride
+// 1, carrying two rows. Measured on MobileNet's 3x3 stride-2 layers (batch 8, one
+// thread), time against the channel-vector kernels: general loop 0.83-0.87 (14x14)
+// and 0.75 (28x28), paired rows 0.40 and 0.42.
 
 namespace direct_plane_expand_detail {
 
-// A full chunk takes a plain store, not a masked one with every lane on: where dx
-// leaves the cache (112x112 rows at batch 8, two threads) the masked stores made
-// this route 1.16x the channel-vector route's time, the plain ones 0.93x.
+// Masked stores are slow here (a 14x14 plane's 14 masked row stores took as long as
+// its 126 FMAs), so a row takes a plain store wherever that is safe: a full chunk,
+// or, when a row is one chunk, any row whose vector ends inside the plane: its extra
+// lanes land on the next rows, which the row loops (rows in increasing order) write
+// afterwards. Also where dx leaves the cache (112x112 rows at batch 8, two threads)
+// masked stores with every lane on made this route 1.16x the channel-vector route's
+// time, plain ones 0.93x.
 template <class VT>
-inline void put(typename VT::T* o, typename VT::V v, typename VT::M sm, bool full) {
-  if (full) VT::store(o, v);
+inline void put(typename VT::T* o, typename VT::V v, typename VT::M sm, bool plain) {
+  if (plain) VT::store(o, v);
   else VT::store(o, v, sm);
+}
+
+// The last row whose vector may be stored whole (see put), or -1.
+inline int64_t last_plain_row(int64_t chunks, int64_t m, int64_t out_row, int L) {
+  return chunks == 1 && m * out_row >= L ? (m * out_row - L) / out_row : -1;
 }
 
 template <class VT, int G>
@@ -65,6 +77,7 @@ inline void chunk_rows(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
   // Locals, not a's fields: the stores below may alias anything (intrinsics), so
   // fields read through `a` would be reloaded after every store.
   const int64_t m = a.m, out_row = a.out_row, wrows = a.wrows, wcols = a.wcols;
+  const int64_t plain_rows = full ? m - 1 : last_plain_row(a.chunks, m, out_row, L);
   const int64_t* const row_begin = a.row_begin;
   const int64_t* const row_dy = a.row_dy;
   const int64_t* const row_w = a.row_w;
@@ -85,45 +98,77 @@ inline void chunk_rows(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
         wv[r * G + g] = v;
       }
     T* o = a.out + c * a.out_c + k * L;
-    if (a.pair_rows) {
-      // Stride 2, three kernel rows, no row dilation: dy row i feeds dx rows
-      // 2i - top + r (r = 0, 1, 2), and the r = 2 row is the next dy row's r = 0 row,
-      // so each dy row is loaded and permuted once for three rows and the shared row
-      // is carried in a register (still the gather form: every term is a real tap).
+    // Every row's sum starts from the bias (forward) or 0.
+    const V bv = a.bias ? VT::set1(a.bias[c * a.bias_c]) : VT::zero();
+    if (a.triple_rows) {
+      // Stride 1, three kernel rows, no row dilation: dy row i feeds dx rows
+      // i - top + r (r = 0, 1, 2); the rows that the next two dy rows also feed are
+      // carried in registers, so each dy row is loaded and permuted once.
       const int64_t top = a.top, P = a.dy_rows, dy_row = a.dy_row;
-      V carry = VT::zero();
+      for (int64_t z = 0; z < -top && z < m; ++z) put<VT>(o + z * out_row, bv, sm, z <= plain_rows);  // above dy's reach
+      V c0 = bv, c1 = bv;
       int64_t h = -top;
-      for (int64_t i = 0; i < P; ++i, h += 2) {
+      for (int64_t i = 0; i < P; ++i, ++h) {
         const T* d = D + i * dy_row;
         V pg[G];
 #pragma GCC unroll 4
         for (int g = 0; g < G; ++g) pg[g] = VT::permute(idx[g], VT::load(d + j0[g], lm[g]));
-        V a0 = carry, a1 = VT::zero(), a2 = VT::zero();
+        V a0 = c0, a1 = c1, a2 = bv;
 #pragma GCC unroll 4
         for (int g = 0; g < G; ++g) {
           a0 = VT::fma(pg[g], wv[g], a0, om[g]);
           a1 = VT::fma(pg[g], wv[G + g], a1, om[g]);
           a2 = VT::fma(pg[g], wv[2 * G + g], a2, om[g]);
         }
-        if (h >= 0 && h < m) put<VT>(o + h * out_row, a0, sm, full);
-        if (h + 1 >= 0 && h + 1 < m) put<VT>(o + (h + 1) * out_row, a1, sm, full);
+        if (h >= 0 && h < m) put<VT>(o + h * out_row, a0, sm, h <= plain_rows);
+        c0 = a1, c1 = a2;
+      }
+      if (h >= 0 && h < m) put<VT>(o + h * out_row, c0, sm, h <= plain_rows);
+      if (h + 1 >= 0 && h + 1 < m) put<VT>(o + (h + 1) * out_row, c1, sm, h + 1 <= plain_rows);
+      for (int64_t z = h + 2 < 0 ? 0 : h + 2; z < m; ++z)  // rows below the last dy row's reach
+        put<VT>(o + z * out_row, bv, sm, z <= plain_rows);
+      continue;
+    }
+    if (a.pair_rows) {
+      // Stride 2, three kernel rows, no row dilation: dy row i feeds dx rows
+      // 2i - top + r (r = 0, 1, 2), and the r = 2 row is the next dy row's r = 0 row,
+      // so each dy row is loaded and permuted once for three rows and the shared row
+      // is carried in a register (still the gather form: every term is a real tap).
+      const int64_t top = a.top, P = a.dy_rows, dy_row = a.dy_row;
+      for (int64_t z = 0; z < -top && z < m; ++z) put<VT>(o + z * out_row, bv, sm, z <= plain_rows);  // above dy's reach
+      V carry = bv;
+      int64_t h = -top;
+      for (int64_t i = 0; i < P; ++i, h += 2) {
+        const T* d = D + i * dy_row;
+        V pg[G];
+#pragma GCC unroll 4
+        for (int g = 0; g < G; ++g) pg[g] = VT::permute(idx[g], VT::load(d + j0[g], lm[g]));
+        V a0 = carry, a1 = bv, a2 = bv;
+#pragma GCC unroll 4
+        for (int g = 0; g < G; ++g) {
+          a0 = VT::fma(pg[g], wv[g], a0, om[g]);
+          a1 = VT::fma(pg[g], wv[G + g], a1, om[g]);
+          a2 = VT::fma(pg[g], wv[2 * G + g], a2, om[g]);
+        }
+        if (h >= 0 && h < m) put<VT>(o + h * out_row, a0, sm, h <= plain_rows);
+        if (h + 1 >= 0 && h + 1 < m) put<VT>(o + (h + 1) * out_row, a1, sm, h + 1 <= plain_rows);
         carry = a2;
       }
-      if (h >= 0 && h < m) put<VT>(o + h * out_row, carry, sm, full);
+      if (h >= 0 && h < m) put<VT>(o + h * out_row, carry, sm, h <= plain_rows);
       for (int64_t z = h + 1 < 0 ? 0 : h + 1; z < m; ++z)  // rows below the last dy row's reach
-        put<VT>(o + z * out_row, VT::zero(), sm, full);
+        put<VT>(o + z * out_row, bv, sm, z <= plain_rows);
       continue;
     }
     int64_t e = row_begin[0];
     for (int64_t h = 0; h < m; ++h, o += out_row) {
-      V acc = VT::zero();
+      V acc = bv;
       for (const int64_t e1 = row_begin[h + 1]; e < e1; ++e) {
         const T* d = D + row_dy[e];
         const V* wr = wv + row_w[e] * G;
 #pragma GCC unroll 4
         for (int g = 0; g < G; ++g) acc = VT::fma(VT::permute(idx[g], VT::load(d + j0[g], lm[g])), wr[g], acc, om[g]);
       }
-      put<VT>(o, acc, sm, full);
+      put<VT>(o, acc, sm, h <= plain_rows);
     }
   }
 }
@@ -173,12 +218,13 @@ inline void chunk_dots(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
         flushed = true;
         for (int64_t t = 0; t < RG; ++t) VT::add_to(dacc + t * L, acc[t]), acc[t] = VT::zero();
       }
-      if (a.pair_rows) {  // as in chunk_rows: dy row i meets x rows 2i - top + r, r < 3
+      if (a.pair_rows || a.triple_rows) {  // as in chunk_rows: dy row i meets x rows step*i - top + r, r < 3
+        const int64_t step = a.pair_rows ? 2 : 1;
         V ac[3 * G];
 #pragma GCC unroll 12
         for (int t = 0; t < 3 * G; ++t) ac[t] = acc[t];
         int64_t h = -top;
-        for (int64_t i = 0; i < P; ++i, h += 2) {
+        for (int64_t i = 0; i < P; ++i, h += step) {
           const T* d = D + i * dy_row;
           V pg[G];
 #pragma GCC unroll 4
