@@ -164,6 +164,7 @@ bool pair_rows(const ConvParams& p) { return p.stride_h == 2 && p.R == 3 && p.di
 // dilation 2 0.97, whose rows take several taps through the general row loop (a load
 // and a permute per row tap instead of per dy row). Rows of more than 4 vectors lost
 // where dx leaves the cache (112x112 at batch 8: 0.93-0.95, against 0.47-0.61 at
+// batch 1; again with the plain row stores: 1.10 at one thread, 0.89 at two, 0.56 at
 // batch 1; float64 56x56, 7 vectors: 1.28-1.36). Float64 14x14 and 28x28: 0.55-0.60.
 // Backward-weight, against the stride-phase route (14x14) and the channel-vector
 // kernels, float32, 1 / 2 threads: 14x14 0.57-0.69 / 0.58-0.72, 28x28 0.59-0.66 /
