@@ -26,13 +26,14 @@
 #include <vector>
 
 #include "drivers/conv-direct.hpp"
+#include "drivers/direct-geometry.hpp"
 #include "drivers/parallel.hpp"
 
 namespace convbp::direct {
 
 namespace {
 
-// dx elements one task aims for.
+// x elements a backward-weight task aims for.
 constexpr int64_t kTaskOutputs = 16384;
 
 struct ExpandTaps {
@@ -242,58 +243,49 @@ DirectPlaneExpandArgs<T> base_args(const ConvParams& p, const ExpandTaps& g) {
 
 }  // namespace
 
+namespace {
+
+// The rows kernel over every (image, block of channels) of a problem in
+// backward-input form: out (N, C, H, W) from src (N, C, P, Q) with weights w (C, R, S)
+// and an optional bias per channel.
 template <typename T>
-void backward_input_expand(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx) {
+void expand_rows(const KernelTable& kt, const ConvParams& p, const T* src, const T* w, const T* bias, T* out) {
   const DirectKernels<T>& dk = kt.direct<T>();
-  if (!expand_fits(p, kt, sizeof(T) == 8, Pass::BackwardInput))
-    throw std::logic_error("direct backward_input_expand: needs a strided depthwise convolution the kernel's tables hold");
   const ExpandTaps& g = expand_taps_memo(p, dk.cvec_lanes);
-  const DirectPlaneExpandArgs<T> base = base_args<T>(p, g);
+  DirectPlaneExpandArgs<T> base = base_args<T>(p, g);
+  base.bias_c = 1;
   const int64_t PQ = p.P() * p.Q(), HW = p.H * p.W, RS = p.R * p.S, C = p.C;
-  // Tasks: (image, block of channels), at least one per thread.
-  const int64_t nt = num_threads();
-  int64_t per_image = std::max<int64_t>(1, std::min(C, C * HW / kTaskOutputs));
-  while (p.N * per_image < nt && per_image < C) ++per_image;
-  const int64_t cb = (C + per_image - 1) / per_image, cblocks = (C + cb - 1) / cb;
-  parallel_for(p.N * cblocks, [&](int64_t task) {
-    const int64_t n = task / cblocks, c0 = task % cblocks * cb, c1 = std::min(C, c0 + cb);
+  const ChannelSplit sp = split_channels(p.N, C, HW);
+  parallel_for(p.N * sp.cblocks, [&](int64_t task) {
+    const int64_t n = task / sp.cblocks, c0 = task % sp.cblocks * sp.cb, c1 = std::min(C, c0 + sp.cb);
     DirectPlaneExpandArgs<T> a = base;
     a.channels = c1 - c0;
-    a.dy = dy + (n * C + c0) * PQ;
+    a.dy = src + (n * C + c0) * PQ;
     a.w = w + c0 * RS;
-    a.out = dx + (n * C + c0) * HW;
+    a.bias = bias ? bias + c0 : nullptr;
+    a.out = out + (n * C + c0) * HW;
     dk.plane_expand(a);
   });
 }
 
+}  // namespace
+
+template <typename T>
+void backward_input_expand(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx) {
+  if (!expand_fits(p, kt, sizeof(T) == 8, Pass::BackwardInput))
+    throw std::logic_error("direct backward_input_expand: needs a depthwise convolution the kernel's tables hold");
+  expand_rows<T>(kt, p, dy, w, nullptr, dx);
+}
+
 template <typename T>
 void forward_expand(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
-  const DirectKernels<T>& dk = kt.direct<T>();
   if (!expand_fits(p, kt, sizeof(T) == 8, Pass::Forward))
     throw std::logic_error("direct forward_expand: needs a stride-1 depthwise convolution the kernel's tables hold");
-  const ConvParams q = forward_as_backward_input(p);
   const int64_t RS = p.R * p.S, C = p.C;
   std::vector<T> wr(size_t(C * RS));  // rot180(w)
   for (int64_t c = 0; c < C; ++c)
     for (int64_t t = 0; t < RS; ++t) wr[size_t(c * RS + t)] = w[c * RS + RS - 1 - t];
-  const ExpandTaps& g = expand_taps_memo(q, dk.cvec_lanes);
-  DirectPlaneExpandArgs<T> base = base_args<T>(q, g);
-  base.bias_c = 1;
-  const int64_t PQ = p.P() * p.Q(), HW = p.H * p.W;
-  const int64_t nt = num_threads();
-  int64_t per_image = std::max<int64_t>(1, std::min(C, C * PQ / kTaskOutputs));
-  while (p.N * per_image < nt && per_image < C) ++per_image;
-  const int64_t cb = (C + per_image - 1) / per_image, cblocks = (C + cb - 1) / cb;
-  parallel_for(p.N * cblocks, [&](int64_t task) {
-    const int64_t n = task / cblocks, c0 = task % cblocks * cb, c1 = std::min(C, c0 + cb);
-    DirectPlaneExpandArgs<T> a = base;
-    a.channels = c1 - c0;
-    a.dy = x + (n * C + c0) * HW;
-    a.w = wr.data() + c0 * RS;
-    a.bias = bias ? bias + c0 : nullptr;
-    a.out = y + (n * C + c0) * PQ;
-    dk.plane_expand(a);
-  });
+  expand_rows<T>(kt, forward_as_backward_input(p), x, wr.data(), bias, y);
 }
 
 // dw[c, r, s] = sum_{n,p,q} x[n, c, p*sh + r*dh - top, q*sw + s*dw - left] dy[n, c, p, q]

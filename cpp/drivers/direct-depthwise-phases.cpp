@@ -43,9 +43,8 @@ namespace convbp::direct {
 
 namespace {
 
-// Outputs (forward) or FMAs (backward-weight) one task aims for, and the phase
-// elements one split holds (kept in L2 between the copy and the kernel).
-constexpr int64_t kTaskOutputs = 16384;
+// FMAs one backward-weight task aims for (forward tasks: split_channels), and the
+// phase elements one split holds (kept in L2 between the copy and the kernel).
 constexpr int64_t kTaskWork = int64_t(1) << 17;
 constexpr int64_t kSplitElems = int64_t(1) << 15;
 // Backward-weight: the channels a split aims to hold, so that it holds as many
@@ -184,10 +183,8 @@ void forward_phases(const KernelTable& kt, const ConvParams& p, const T* x, cons
   base.out_c = PQ;
   base.out_row = Q;
   // Tasks: (image, block of channels), at least one per thread.
-  const int64_t nt = num_threads();
-  int64_t per_image = std::max<int64_t>(1, std::min(C, C * PQ / kTaskOutputs));
-  while (p.N * per_image < nt && per_image < C) ++per_image;
-  const int64_t cb = (C + per_image - 1) / per_image, cblocks = (C + cb - 1) / cb;
+  const ChannelSplit sp = split_channels(p.N, C, PQ);
+  const int64_t cb = sp.cb, cblocks = sp.cblocks;
   parallel_for(p.N * cblocks, [&](int64_t task) {
     const int64_t n = task / cblocks, c0 = task % cblocks * cb, c1 = std::min(C, c0 + cb);
     T* buf = thread_scratch<T>(plane * sub);

@@ -23,9 +23,6 @@ namespace convbp::direct {
 
 namespace {
 
-// Outputs one task aims for.
-constexpr int64_t kTaskOutputs = 16384;
-
 struct PlaneTaps {
   std::vector<int64_t> off, lo, hi, rlo, rhi, widx;
   void add(int64_t o, int64_t l, int64_t h, int64_t rl, int64_t rh, int64_t wi) {
@@ -50,18 +47,6 @@ DirectPlaneRowsArgs<T> args_of(const PlaneTaps& t) {
   a.rhi = t.rhi.data();
   a.widx = t.widx.data();
   return a;
-}
-
-// Tasks over (image, block of channels): equal blocks, at least one task per thread.
-struct Split {
-  int64_t cb, cblocks;
-};
-Split split_channels(int64_t N, int64_t C, int64_t plane) {
-  const int64_t nt = num_threads();
-  int64_t per_image = std::max<int64_t>(1, std::min(C, C * plane / kTaskOutputs));
-  while (N * per_image < nt && per_image < C) ++per_image;
-  const int64_t cb = (C + per_image - 1) / per_image;
-  return Split{cb, (C + cb - 1) / cb};
 }
 
 }  // namespace
@@ -97,7 +82,7 @@ void forward_planes(const KernelTable& kt, const ConvParams& p, const T* x, cons
   base.bias_c = 1;
   base.out_c = P * Q;
   base.out_row = Q;
-  const Split sp = split_channels(p.N, C, P * Q);
+  const ChannelSplit sp = split_channels(p.N, C, P * Q);
   parallel_for(p.N * sp.cblocks, [&](int64_t task) {
     const int64_t n = task / sp.cblocks, c0 = task % sp.cblocks * sp.cb, cn = std::min(sp.cb, C - c0);
     DirectPlaneRowsArgs<T> a = base;
@@ -133,7 +118,7 @@ void backward_input_planes(const KernelTable& kt, const ConvParams& p, const T* 
   base.w_c = RS;
   base.out_c = H * W;
   base.out_row = W;
-  const Split sp = split_channels(p.N, C, H * W);
+  const ChannelSplit sp = split_channels(p.N, C, H * W);
   parallel_for(p.N * sp.cblocks, [&](int64_t task) {
     const int64_t n = task / sp.cblocks, c0 = task % sp.cblocks * sp.cb, cn = std::min(sp.cb, C - c0);
     DirectPlaneRowsArgs<T> a = base;

@@ -134,4 +134,13 @@ PixelPhases pixel_phases(const ConvParams& p) {
   return pp;
 }
 
+ChannelSplit split_channels(int64_t N, int64_t C, int64_t plane) {
+  constexpr int64_t kTaskOutputs = 16384;
+  const int64_t nt = num_threads();
+  int64_t per_image = std::max<int64_t>(1, std::min(C, C * plane / kTaskOutputs));
+  while (N * per_image < nt && per_image < C) ++per_image;
+  const int64_t cb = (C + per_image - 1) / per_image;
+  return ChannelSplit{cb, (C + cb - 1) / cb};
+}
+
 }  // namespace convbp::direct

@@ -96,4 +96,12 @@ struct PixelPhases {
 };
 PixelPhases pixel_phases(const ConvParams& p);
 
+// Tasks over (image, block of channels) for depthwise kernels that write whole
+// planes of `plane` outputs: equal blocks of about 16384 outputs, at least one task
+// per thread. Task t is image t / cblocks, channels from t % cblocks * cb.
+struct ChannelSplit {
+  int64_t cb = 1, cblocks = 1;
+};
+ChannelSplit split_channels(int64_t N, int64_t C, int64_t plane);
+
 }  // namespace convbp::direct
