@@ -140,11 +140,13 @@ ExpandTaps expand_taps(const ConvParams& p, int L) {
 // loop never asks, so the calling thread's lists stay put while the tasks read them.
 const ExpandTaps& expand_taps_memo(const ConvParams& p, int L) {
   thread_local ExpandTaps taps;
-  thread_local int64_t key[12] = {-1};
-  const int64_t now[12] = {p.H, p.W, p.R, p.S, p.stride_h, p.stride_w, p.dil_h, p.dil_w, p.pad_top, p.pad_left, p.P() * 65536 + p.Q(), L};
-  if (!std::equal(now, now + 12, key)) {
+  constexpr int kKey = 13;
+  thread_local int64_t key[kKey] = {-1};
+  const int64_t now[kKey] = {p.H,     p.W,     p.R,        p.S,         p.stride_h, p.stride_w, p.dil_h,
+                             p.dil_w, p.P(),   p.Q(),      p.pad_top,   p.pad_left, L};
+  if (!std::equal(now, now + kKey, key)) {
     taps = expand_taps(p, L);
-    std::copy(now, now + 12, key);
+    std::copy(now, now + kKey, key);
   }
   return taps;
 }

@@ -54,26 +54,40 @@ inline int64_t last_plain_row(int64_t chunks, int64_t m, int64_t out_row, int L)
   return chunks == 1 && m * out_row >= L ? (m * out_row - L) / out_row : -1;
 }
 
+// Chunk k's G column groups, held in registers over its rows: dy(d, g) is group g's
+// vector from the dy row at d (its dy values under the lanes that take them).
+template <class VT, int G>
+struct ChunkGroups {
+  typename VT::I idx[G];
+  typename VT::M lm[G], om[G];
+  int64_t j0[G];
+  typename VT::M lanes;  // the chunk's lanes inside the row
+  bool full;             // every lane
+  ChunkGroups(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k) {
+    const int64_t g0 = a.group_begin[k];
+#pragma GCC unroll 4
+    for (int g = 0; g < G; ++g) {
+      idx[g] = VT::index(a.col_idx + (g0 + g) * VT::L);
+      lm[g] = VT::bits(a.col_load[g0 + g]);
+      om[g] = VT::bits(a.col_out[g0 + g]);
+      j0[g] = a.col_dy[g0 + g];
+    }
+    lanes = VT::bits(a.store[k]);
+    full = a.store[k] == (1u << VT::L) - 1u;
+  }
+  typename VT::V dy(const typename VT::T* d, int g) const { return VT::permute(idx[g], VT::load(d + j0[g], lm[g])); }
+};
+
 template <class VT, int G>
 inline void chunk_rows(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k) {
   using T = typename VT::T;
   using V = typename VT::V;
   using M = typename VT::M;
-  using I = typename VT::I;
   constexpr int L = VT::L;
   const int64_t g0 = a.group_begin[k];
-  I idx[G];
-  M lm[G], om[G];
-  int64_t j0[G];
-#pragma GCC unroll 4
-  for (int g = 0; g < G; ++g) {
-    idx[g] = VT::index(a.col_idx + (g0 + g) * L);
-    lm[g] = VT::bits(a.col_load[g0 + g]);
-    om[g] = VT::bits(a.col_out[g0 + g]);
-    j0[g] = a.col_dy[g0 + g];
-  }
-  const M sm = VT::bits(a.store[k]);
-  const bool full = a.store[k] == (1u << L) - 1u;
+  const ChunkGroups<VT, G> cg(a, k);
+  const M sm = cg.lanes;
+  const bool full = cg.full;
   // Locals, not a's fields: the stores below may alias anything (intrinsics), so
   // fields read through `a` would be reloaded after every store.
   const int64_t m = a.m, out_row = a.out_row, wrows = a.wrows, wcols = a.wcols;
@@ -112,13 +126,13 @@ inline void chunk_rows(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
         const T* d = D + i * dy_row;
         V pg[G];
 #pragma GCC unroll 4
-        for (int g = 0; g < G; ++g) pg[g] = VT::permute(idx[g], VT::load(d + j0[g], lm[g]));
+        for (int g = 0; g < G; ++g) pg[g] = cg.dy(d, g);
         V a0 = c0, a1 = c1, a2 = bv;
 #pragma GCC unroll 4
         for (int g = 0; g < G; ++g) {
-          a0 = VT::fma(pg[g], wv[g], a0, om[g]);
-          a1 = VT::fma(pg[g], wv[G + g], a1, om[g]);
-          a2 = VT::fma(pg[g], wv[2 * G + g], a2, om[g]);
+          a0 = VT::fma(pg[g], wv[g], a0, cg.om[g]);
+          a1 = VT::fma(pg[g], wv[G + g], a1, cg.om[g]);
+          a2 = VT::fma(pg[g], wv[2 * G + g], a2, cg.om[g]);
         }
         if (h >= 0 && h < m) put<VT>(o + h * out_row, a0, sm, h <= plain_rows);
         c0 = a1, c1 = a2;
@@ -142,13 +156,13 @@ inline void chunk_rows(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
         const T* d = D + i * dy_row;
         V pg[G];
 #pragma GCC unroll 4
-        for (int g = 0; g < G; ++g) pg[g] = VT::permute(idx[g], VT::load(d + j0[g], lm[g]));
+        for (int g = 0; g < G; ++g) pg[g] = cg.dy(d, g);
         V a0 = carry, a1 = bv, a2 = bv;
 #pragma GCC unroll 4
         for (int g = 0; g < G; ++g) {
-          a0 = VT::fma(pg[g], wv[g], a0, om[g]);
-          a1 = VT::fma(pg[g], wv[G + g], a1, om[g]);
-          a2 = VT::fma(pg[g], wv[2 * G + g], a2, om[g]);
+          a0 = VT::fma(pg[g], wv[g], a0, cg.om[g]);
+          a1 = VT::fma(pg[g], wv[G + g], a1, cg.om[g]);
+          a2 = VT::fma(pg[g], wv[2 * G + g], a2, cg.om[g]);
         }
         if (h >= 0 && h < m) put<VT>(o + h * out_row, a0, sm, h <= plain_rows);
         if (h + 1 >= 0 && h + 1 < m) put<VT>(o + (h + 1) * out_row, a1, sm, h + 1 <= plain_rows);
@@ -166,7 +180,7 @@ inline void chunk_rows(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
         const T* d = D + row_dy[e];
         const V* wr = wv + row_w[e] * G;
 #pragma GCC unroll 4
-        for (int g = 0; g < G; ++g) acc = VT::fma(VT::permute(idx[g], VT::load(d + j0[g], lm[g])), wr[g], acc, om[g]);
+        for (int g = 0; g < G; ++g) acc = VT::fma(cg.dy(d, g), wr[g], acc, cg.om[g]);
       }
       put<VT>(o, acc, sm, h <= plain_rows);
     }
@@ -181,21 +195,11 @@ inline void chunk_dots(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
   using T = typename VT::T;
   using V = typename VT::V;
   using M = typename VT::M;
-  using I = typename VT::I;
   constexpr int L = VT::L;
   const int64_t g0 = a.group_begin[k];
-  I idx[G];
-  M lm[G], om[G];
-  int64_t j0[G];
-#pragma GCC unroll 4
-  for (int g = 0; g < G; ++g) {
-    idx[g] = VT::index(a.col_idx + (g0 + g) * L);
-    lm[g] = VT::bits(a.col_load[g0 + g]);
-    om[g] = VT::bits(a.col_out[g0 + g]);
-    j0[g] = a.col_dy[g0 + g];
-  }
-  const M xm = VT::bits(a.store[k]);
-  const bool full = a.store[k] == (1u << L) - 1u;
+  const ChunkGroups<VT, G> cg(a, k);
+  const M xm = cg.lanes;
+  const bool full = cg.full;
   const int64_t m = a.m, x_row = a.x_row, wrows = a.wrows, wcols = a.wcols, RG = a.wrows * G;
   const int64_t top = a.top, P = a.dy_rows, dy_row = a.dy_row;
   const int64_t* const row_begin = a.row_begin;
@@ -228,14 +232,14 @@ inline void chunk_dots(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
           const T* d = D + i * dy_row;
           V pg[G];
 #pragma GCC unroll 4
-          for (int g = 0; g < G; ++g) pg[g] = VT::permute(idx[g], VT::load(d + j0[g], lm[g]));
+          for (int g = 0; g < G; ++g) pg[g] = cg.dy(d, g);
 #pragma GCC unroll 3
           for (int r = 0; r < 3; ++r) {
             if (h + r < 0 || h + r >= m) continue;
             const T* xr = X + (h + r) * x_row;
             const V xv = full ? VT::load(xr) : VT::load(xr, xm);
 #pragma GCC unroll 4
-            for (int g = 0; g < G; ++g) ac[r * G + g] = VT::fma(xv, pg[g], ac[r * G + g], om[g]);
+            for (int g = 0; g < G; ++g) ac[r * G + g] = VT::fma(xv, pg[g], ac[r * G + g], cg.om[g]);
           }
         }
 #pragma GCC unroll 12
@@ -252,7 +256,7 @@ inline void chunk_dots(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
           const T* d = D + row_dy[e];
           V* ar = acc + row_w[e] * G;
 #pragma GCC unroll 4
-          for (int g = 0; g < G; ++g) ar[g] = VT::fma(xv, VT::permute(idx[g], VT::load(d + j0[g], lm[g])), ar[g], om[g]);
+          for (int g = 0; g < G; ++g) ar[g] = VT::fma(xv, cg.dy(d, g), ar[g], cg.om[g]);
         }
       }
     }
