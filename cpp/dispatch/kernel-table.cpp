@@ -4,7 +4,7 @@
 
 namespace convbp {
 
-#define CONVBP_ROW(isa_enum, ns, f32_narrow, f64_narrow, f32_expand, f64_expand, f32_expand_dots, f64_expand_dots)                        \
+#define CONVBP_ROW(isa_enum, ns, f32_narrow, f64_narrow, f32_expand, f64_expand, f32_expand_dots, f64_expand_dots) \
   KernelTable {                                                                    \
     isa_enum, ns::f32_fma_peak, ns::f32_fma_peak_flops_per_iter,                   \
         {ns::f32_gemm_mr, ns::f32_gemm_nr, ns::f32_gemm_ukernel},                  \
@@ -15,10 +15,10 @@ namespace convbp {
         {ns::f64_copy_runs, ns::f64_add_runs, ns::f64_transpose, ns::f64_split_columns}, \
         {ns::f32_direct_rows, ns::f32_direct_dots, ns::f32_direct_plane_dots, ns::f32_direct_plane_rows, \
          ns::f32_direct_cvec_lanes, ns::f32_direct_cvec_rows, ns::f32_direct_cvec_dots,                   \
-         ns::f32_direct_bcast_lanes, ns::f32_direct_bcast_rows, ns::f32_direct_bcast_dots, f32_expand, f32_expand_dots},                 \
+         ns::f32_direct_bcast_lanes, ns::f32_direct_bcast_rows, ns::f32_direct_bcast_dots, f32_expand, f32_expand_dots}, \
         {ns::f64_direct_rows, ns::f64_direct_dots, ns::f64_direct_plane_dots, ns::f64_direct_plane_rows, \
          ns::f64_direct_cvec_lanes, ns::f64_direct_cvec_rows, ns::f64_direct_cvec_dots,                   \
-         ns::f64_direct_bcast_lanes, ns::f64_direct_bcast_rows, ns::f64_direct_bcast_dots, f64_expand, f64_expand_dots},                 \
+         ns::f64_direct_bcast_lanes, ns::f64_direct_bcast_rows, ns::f64_direct_bcast_dots, f64_expand, f64_expand_dots}, \
   }
 
 const KernelTable& kernel_table_for(Isa isa) {

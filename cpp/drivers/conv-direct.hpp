@@ -38,8 +38,10 @@ void forward_phases(const KernelTable& kt, const ConvParams& p, const T* x, cons
 template <typename T>
 void backward_weight_phases(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);
 
-// Backward-input and backward-weight of strided depthwise convolutions (multiplier
-// 1) by the plane-expand kernels (drivers/direct-depthwise-expand.cpp): AVX-512.
+// Depthwise convolutions (multiplier 1) by the plane-expand kernels
+// (drivers/direct-depthwise-expand.cpp, AVX-512): backward-input (strided, or stride 1
+// over 3 kernel rows), the stride-1 forward pass in backward-input form, and
+// backward-weight; expand_fits holds the measured rule of each pass.
 bool expand_fits(const ConvParams& p, const KernelTable& kt, bool f64, Pass pass);
 template <typename T>
 void forward_expand(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y);

@@ -75,10 +75,11 @@
 //   Every src pixel of the sums is read, so the driver pads src to cover them.
 //   Sums run in tap order (rows) and pixel order (dots): deterministic.
 //
-// plane expand (backward-input of strided depthwise convolutions: each output row
-// is a vector of dx, and the dy values its lanes need are brought into place by a
-// lane permute of one loaded piece of a dy row, so the stride costs no split and no
-// inserted zero; the seeds' gather form, Diba eqs. 24-29, with the phases as masks).
+// plane expand (backward-input of depthwise convolutions, and the stride-1 forward
+// pass in that form with the rot180 kernel: each output row is a vector of dx, and
+// the dy values its lanes need are brought into place by a lane permute of one
+// loaded piece of a dy row, so the stride costs no split and no inserted zero; the
+// seeds' gather form, Diba eqs. 24-29, with the phases as masks).
 // A "group" is a set of kernel columns s whose lanes in a chunk are disjoint and
 // whose dy columns fit one loaded vector; member (s, lanes) of a group says which
 // lanes take column s, so lane l of group g reads the weight w[r*wcols + s(g, l)]:

@@ -112,8 +112,8 @@ void f64_gemm_narrow_ukernel(int64_t kc, const double* a, const double* b, doubl
                              int64_t n, bool accumulate);
 }  // namespace avx512
 
-// <t>-direct-plane-expand-<isa>.cpp: strided depthwise backward-input, dy expanded by
-// lane permutes (kernels/direct-plane-expand.inl). AVX-512 only: with AVX2's
+// <t>-direct-plane-expand-<isa>.cpp: depthwise rows (backward-input form) and dots
+// (backward-weight), dy expanded by lane permutes (kernels/direct-plane-expand.inl). AVX-512 only: with AVX2's
 // vmaskmov loads and blendv merges it ran 1.4-2.7x slower than the channel-vector
 // kernels it would replace (MobileNet's 3x3 stride-2 layers, batch 1 and 8, this
 // machine), so the other rows of the table have none.
