@@ -2,6 +2,7 @@
 // the OS saves the wider registers (without that, AVX code faults).
 #include <cpuid.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
