@@ -221,3 +221,40 @@ def test_thread_counts_with_torch_run_in_processes_of_their_own(tiny_suite, tmp_
     recs = json.loads(out_json.read_text())
     assert {(r["impl"], r["threads"]) for r in recs} == {(i, t) for i in ("convbp", "numpy", "torch") for t in (1, 2)}
     assert all(r["status"] == "ok" and r["median_s"] > 0 for r in recs)
+
+
+def _scaling_module():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "thread_scaling.py"
+    spec = importlib.util.spec_from_file_location("thread_scaling", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_thread_scaling_tables(tmp_path):
+    """benchmarks/thread_scaling.py: speed-ups t(1)/t(T), efficiency t(1)/(T t(T)) at the
+    largest T, torch / convbp at that T, the machine's ceiling from the peaks; records that
+    did not run are left out."""
+    mod = _scaling_module()
+    recs = []
+    for impl, times in (("convbp", {1: 0.8, 2: 0.4, 4: 0.25}), ("torch", {1: 1.0, 2: 0.6, 4: 0.5})):
+        for t, s in times.items():
+            recs.append(dict(layer="big", **{"pass": "fwd"}, impl=impl, threads=t, median_s=s, status="ok",
+                             peak_gflops={1: 100.0, 2: 200.0, 4: 300.0}[t]))
+    recs.append(dict(layer="big", **{"pass": "bwd_data"}, impl="torch", threads=1, median_s=None,
+                     status="mismatch", peak_gflops=100.0))
+    out = mod.tables(recs)
+    row = next(line for line in out.splitlines() if line.startswith("big") and "convbp" in line).split()
+    assert row[3:] == ["800.00", "2.00", "3.20", "80%", "2.00"]      # 0.8/0.25 = 3.2; 3.2/4; 0.5/0.25
+    row = next(line for line in out.splitlines() if line.startswith("big") and "torch" in line).split()
+    assert row[3:] == ["1000.00", "1.67", "2.00", "50%"]
+    assert "bwd_data" not in out.split("geometric means")[0]
+    assert "T=4: 0.75" in out                                          # 300 / (4 * 100)
+    p = tmp_path / "recs.json"
+    p.write_text(json.dumps(recs))
+    r = subprocess.run([sys.executable, str(mod.__file__), "--from", str(p)], capture_output=True, text=True)
+    assert r.returncode == 0 and out in r.stdout
+    with pytest.raises(SystemExit, match="1 thread"):
+        mod.tables([rec for rec in recs if rec["threads"] != 1])
