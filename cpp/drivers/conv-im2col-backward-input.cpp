@@ -41,10 +41,16 @@ struct BwdItems {
   int64_t nimg, nch, cb, ncb;
   BwdItems(const ConvParams& p, int nt, int64_t cb_max) {
     const int64_t Cg = p.Cg();
-    // Threads split the images, each streaming all of W_g, unless W_g is the
-    // larger operand (Kd > pixels: the 7x7 and 14x14 layers); then they split
-    // the channels, each reading its share of W_g and packing all of dy.
-    if (p.Cg() * p.R * p.S > p.N * p.P() * p.Q() && p.groups < nt) {
+    // Threads split the images, each streaming all of W_g, unless W_g is well
+    // the larger operand (Kd > 2 * pixels: the 3x3 layers on 7x7 and 14x14
+    // planes); then they split the channels, each reading its share of W_g and
+    // packing all of dy. The factor 2: that packing transposes every dy element
+    // once per thread, which streaming W_g does not. Measured at 2 threads:
+    // channel split on Zen 4, resnet.l4.3x3 12.5 -> 10.2 ms, vgg11.c7 (Kd = 2.9x
+    // pixels) 39.0 -> 36.8 ms; image split on Zen 5 for mobilenet.pw12 (1x1, Kd =
+    // 1.3x pixels) 0.80x the channel split's time, pw13 (2.6x) 0.96x, the 3x3
+    // layers 1.00-1.01x.
+    if (p.Cg() * p.R * p.S > 2 * p.N * p.P() * p.Q() && p.groups < nt) {
       nch = std::min<int64_t>(Cg, cdiv(nt, p.groups));
       nimg = p.groups * nch >= nt ? 1 : std::min<int64_t>(p.N, cdiv(nt, p.groups * nch));
     } else {
