@@ -41,8 +41,8 @@ struct BwdItems {
   int64_t nimg, nch, cb, ncb;
   BwdItems(const ConvParams& p, int nt, int64_t cb_max) {
     const int64_t Cg = p.Cg();
-    // Threads split the images, each streaming all of W_g, unless W_g is well
-    // the larger operand (Kd > 2 * pixels: the 3x3 layers on 7x7 and 14x14
+    // Threads split the images, each streaming all of W_g, unless W_g is more
+    // than twice the size of dy (Kd > 2 * pixels: the 3x3 layers on 7x7 and 14x14
     // planes); then they split the channels, each reading its share of W_g and
     // packing all of dy. The factor 2: that packing transposes every dy element
     // once per thread, which streaming W_g does not. Measured at 2 threads:
