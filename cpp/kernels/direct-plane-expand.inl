@@ -49,6 +49,12 @@ inline void put(typename VT::T* o, typename VT::V v, typename VT::M sm, bool pla
   else VT::store(o, v, sm);
 }
 
+// The dy-row step of the carried-row loops, as a type (a template constant inside a lambda).
+template <int S>
+struct RowStep {
+  static constexpr int value = S;
+};
+
 // The last row whose vector may be stored whole (see put), or -1.
 inline int64_t last_plain_row(int64_t chunks, int64_t m, int64_t out_row, int L) {
   return chunks == 1 && m * out_row >= L ? (m * out_row - L) / out_row : -1;
@@ -114,63 +120,46 @@ inline void chunk_rows(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
     T* o = a.out + c * a.out_c + k * L;
     // Every row's sum starts from the bias (forward) or 0.
     const V bv = a.bias ? VT::set1(a.bias[c * a.bias_c]) : VT::zero();
-    if (a.triple_rows) {
-      // Stride 1, three kernel rows, no row dilation: dy row i feeds dx rows
-      // i - top + r (r = 0, 1, 2); the rows that the next two dy rows also feed are
-      // carried in registers, so each dy row is loaded and permuted once.
-      const int64_t top = a.top, P = a.dy_rows, dy_row = a.dy_row;
-      for (int64_t z = 0; z < -top && z < m; ++z) put<VT>(o + z * out_row, bv, sm, z <= plain_rows);  // above dy's reach
-      V c0 = bv, c1 = bv;
-      int64_t h = -top;
-      for (int64_t i = 0; i < P; ++i, ++h) {
-        const T* d = D + i * dy_row;
-        V pg[G];
+    if (a.triple_rows || a.pair_rows) {
+      // Three kernel rows, no row dilation: dy row i feeds dx rows h = step*i - top
+      // + r (r = 0, 1, 2), so each dy row is loaded and permuted once for the three
+      // rows and the rows that the next dy rows also feed are carried in registers
+      // (still the gather form: every term is a real tap). Stride 1 (triple rows)
+      // carries two rows, stride 2 (paired rows) one: its row h + 1 is fed by this
+      // dy row alone. The step is a template constant, so each loop is straight code.
+      const auto carried_rows = [&](auto step_tag) {
+        constexpr int step = decltype(step_tag)::value;
+        const int64_t top = a.top, P = a.dy_rows, dy_row = a.dy_row;
+        for (int64_t z = 0; z < -top && z < m; ++z) put<VT>(o + z * out_row, bv, sm, z <= plain_rows);  // above dy's reach
+        V c0 = bv, c1 = bv;  // rows h and h + 1 so far
+        int64_t h = -top;
+        for (int64_t i = 0; i < P; ++i, h += step) {
+          const T* d = D + i * dy_row;
+          V pg[G];
 #pragma GCC unroll 4
-        for (int g = 0; g < G; ++g) pg[g] = cg.dy(d, g);
-        V a0 = c0, a1 = c1, a2 = bv;
+          for (int g = 0; g < G; ++g) pg[g] = cg.dy(d, g);
+          V a0 = c0, a1 = c1, a2 = bv;
 #pragma GCC unroll 4
-        for (int g = 0; g < G; ++g) {
-          a0 = VT::fma(pg[g], wv[g], a0, cg.om[g]);
-          a1 = VT::fma(pg[g], wv[G + g], a1, cg.om[g]);
-          a2 = VT::fma(pg[g], wv[2 * G + g], a2, cg.om[g]);
+          for (int g = 0; g < G; ++g) {
+            a0 = VT::fma(pg[g], wv[g], a0, cg.om[g]);
+            a1 = VT::fma(pg[g], wv[G + g], a1, cg.om[g]);
+            a2 = VT::fma(pg[g], wv[2 * G + g], a2, cg.om[g]);
+          }
+          if (h >= 0 && h < m) put<VT>(o + h * out_row, a0, sm, h <= plain_rows);
+          if constexpr (step == 2) {
+            if (h + 1 >= 0 && h + 1 < m) put<VT>(o + (h + 1) * out_row, a1, sm, h + 1 <= plain_rows);
+            c0 = a2;  // c1 stays bv
+          } else {
+            c0 = a1, c1 = a2;
+          }
         }
-        if (h >= 0 && h < m) put<VT>(o + h * out_row, a0, sm, h <= plain_rows);
-        c0 = a1, c1 = a2;
-      }
-      if (h >= 0 && h < m) put<VT>(o + h * out_row, c0, sm, h <= plain_rows);
-      if (h + 1 >= 0 && h + 1 < m) put<VT>(o + (h + 1) * out_row, c1, sm, h + 1 <= plain_rows);
-      for (int64_t z = h + 2 < 0 ? 0 : h + 2; z < m; ++z)  // rows below the last dy row's reach
-        put<VT>(o + z * out_row, bv, sm, z <= plain_rows);
-      continue;
-    }
-    if (a.pair_rows) {
-      // Stride 2, three kernel rows, no row dilation: dy row i feeds dx rows
-      // 2i - top + r (r = 0, 1, 2), and the r = 2 row is the next dy row's r = 0 row,
-      // so each dy row is loaded and permuted once for three rows and the shared row
-      // is carried in a register (still the gather form: every term is a real tap).
-      const int64_t top = a.top, P = a.dy_rows, dy_row = a.dy_row;
-      for (int64_t z = 0; z < -top && z < m; ++z) put<VT>(o + z * out_row, bv, sm, z <= plain_rows);  // above dy's reach
-      V carry = bv;
-      int64_t h = -top;
-      for (int64_t i = 0; i < P; ++i, h += 2) {
-        const T* d = D + i * dy_row;
-        V pg[G];
-#pragma GCC unroll 4
-        for (int g = 0; g < G; ++g) pg[g] = cg.dy(d, g);
-        V a0 = carry, a1 = bv, a2 = bv;
-#pragma GCC unroll 4
-        for (int g = 0; g < G; ++g) {
-          a0 = VT::fma(pg[g], wv[g], a0, cg.om[g]);
-          a1 = VT::fma(pg[g], wv[G + g], a1, cg.om[g]);
-          a2 = VT::fma(pg[g], wv[2 * G + g], a2, cg.om[g]);
-        }
-        if (h >= 0 && h < m) put<VT>(o + h * out_row, a0, sm, h <= plain_rows);
-        if (h + 1 >= 0 && h + 1 < m) put<VT>(o + (h + 1) * out_row, a1, sm, h + 1 <= plain_rows);
-        carry = a2;
-      }
-      if (h >= 0 && h < m) put<VT>(o + h * out_row, carry, sm, h <= plain_rows);
-      for (int64_t z = h + 1 < 0 ? 0 : h + 1; z < m; ++z)  // rows below the last dy row's reach
-        put<VT>(o + z * out_row, bv, sm, z <= plain_rows);
+        if (h >= 0 && h < m) put<VT>(o + h * out_row, c0, sm, h <= plain_rows);
+        if (h + 1 >= 0 && h + 1 < m) put<VT>(o + (h + 1) * out_row, c1, sm, h + 1 <= plain_rows);
+        for (int64_t z = h + 2 < 0 ? 0 : h + 2; z < m; ++z)  // rows below the last dy row's reach
+          put<VT>(o + z * out_row, bv, sm, z <= plain_rows);
+      };
+      if (a.pair_rows) carried_rows(RowStep<2>{});
+      else carried_rows(RowStep<1>{});
       continue;
     }
     int64_t e = row_begin[0];
