@@ -150,7 +150,11 @@ def main():
     layers = args.layers.split(",") if args.layers else large_layers(args.suite, args.min_gflop, args.suite_file)
     if not layers:
         raise SystemExit(f"thread_scaling: no layer of suite {args.suite!r} has {args.min_gflop} GFLOP per pass")
-    path = args.json or tempfile.mktemp(suffix=".json", prefix="convbp-scaling-")
+    if args.json:
+        path = args.json
+    else:
+        fd, path = tempfile.mkstemp(suffix=".json", prefix="convbp-scaling-")
+        os.close(fd)
     run_bench(args, layers, path)
     with open(path) as f:
         print(tables(json.load(f)))
