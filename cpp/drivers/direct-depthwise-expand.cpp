@@ -243,10 +243,6 @@ DirectPlaneExpandArgs<T> base_args(const ConvParams& p, const ExpandTaps& g) {
   return b;
 }
 
-}  // namespace
-
-namespace {
-
 // The rows kernel over every (image, block of channels) of a problem in
 // backward-input form: out (N, C, H, W) from src (N, C, P, Q) with weights w (C, R, S)
 // and an optional bias per channel.
