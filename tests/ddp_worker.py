@@ -59,6 +59,10 @@ def main() -> None:
     final = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
     np.savez(a.out, **final, **init)
     if a.world_size > 1:
+        # Both ranks reach here before either tears its connections down: without the
+        # barrier a rank that destroyed its group first once made the other's gloo
+        # thread abort ("terminate called without an active exception", exit -6).
+        dist.barrier()
         dist.destroy_process_group()
 
 
