@@ -115,6 +115,17 @@ EXTRA_CASES = [
          dilation=(1, 2), groups=2),
     Case("groups-12x9-stride>kernel", (1, 36, 13, 10), (27, 12, 2, 2), stride=3, padding=(1, 0, 2, 1), groups=3),
     Case("groups-8-per-group", (3, 16, 7, 7), (16, 8, 3, 3), padding=1, groups=2),
+    # the broadcast kernels' runs (output rows of at least 8 pixels, consecutive
+    # inputs; kernel rows of 3 consecutive taps): stride 2 rows of 20 (two blocks;
+    # backward-input phases of 1 and 2 taps a kernel row), a 37-pixel row (blocks
+    # of 13, 12, 12 at AVX-512, 10, 9, 9, 9 with 16 registers) under 5x5 taps (tap
+    # runs of 5 = 3 + 2), a 1x1 whose whole plane is one run, and 7 images of 750
+    # pixels in backward-weight (float32 partial sums of at most 4096 pixels: 5
+    # images, then 2)
+    Case("groups-16-long-rows-s2", (2, 32, 9, 40), (32, 16, 3, 3), stride=2, padding=1, groups=2),
+    Case("groups-16-5x5-row-37", (1, 32, 6, 37), (16, 16, 5, 5), padding=2, groups=2),
+    Case("groups-16-1x1-plane-run", (2, 32, 5, 7), (48, 16, 1, 1), groups=2),
+    Case("groups-16-bwd-weight-flush", (7, 32, 25, 30), (32, 16, 3, 3), padding=1, groups=2),
     Case("1x1-padded", (1, 3, 4, 5), (2, 3, 1, 1), padding=1),
     Case("all-ones", (1, 1, 1, 1), (1, 1, 1, 1)),
     Case("kernel=input-groups", (3, 4, 3, 6), (2, 2, 3, 6), groups=2),

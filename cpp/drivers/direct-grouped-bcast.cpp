@@ -22,6 +22,7 @@
 // each image's sums in double: no two tasks write one element, and the result
 // does not depend on the thread count.
 #include <algorithm>
+#include <cstdint>
 #include <type_traits>
 #include <vector>
 
@@ -49,12 +50,13 @@ int64_t forward_extent(int64_t out, int64_t stride, int64_t taps, int64_t dil) {
 // The copy plan that fills a task's buffer: `count` planes of size_h x size_w
 // (plane_stride apart, offsets relative to the first) into rows x cols buffers,
 // plane pixel (h, v) at (h + top, v + left), zeros around; the parts that land
-// outside the buffer are never read by the kernel and not copied. Every buffer
-// element is written once, by one run; the plan is built once per call and each
-// task runs it with the ISA's copy_runs. (It replaced a copy and two fills per
-// row as library calls, 10% of resnext50.l3.g32's forward time at 1 thread; the
-// copy itself, which first touches the input, stays at ~9%: interleaved
-// old / new ResNeXt layers 0.94-1.01.)
+// outside the buffer are never read by the kernel and not copied. The plan is
+// built once per call and each task runs it with the ISA's copy_runs. (It
+// replaced a copy and two fills per row as library calls, 10% of
+// resnext50.l3.g32's forward time at 1 thread.) Where the zeros come as many
+// short runs (a column or two between rows), one run zeroing the whole buffer
+// first costs less: a run's own work is worth about 8 vector stores here.
+// (resnext50.l3.g32: 464 runs a task down to 225.)
 std::vector<CopyRun> pad_plan(int64_t plane_stride, int64_t count, int64_t size_h, int64_t size_w, int64_t rows,
                               int64_t cols, int64_t top, int64_t left) {
   std::vector<CopyRun> runs;
@@ -82,7 +84,32 @@ std::vector<CopyRun> pad_plan(int64_t plane_stride, int64_t count, int64_t size_
     }
     zero(b + (h1 + top) * cols, (rows - h1 - top) * cols);
   }
+  constexpr int64_t kRunCost = 128;  // elements: 8 float32 vectors
+  int64_t zero_cost = 0;
+  for (const CopyRun& r : runs)
+    if (r.step == 0) zero_cost += kRunCost + r.len;
+  const int64_t total = count * rows * cols;
+  if (zero_cost > kRunCost + total && total <= INT32_MAX) {
+    std::vector<CopyRun> copies{CopyRun{0, 0, int32_t(total), 0}};
+    for (const CopyRun& r : runs)
+      if (r.step != 0) copies.push_back(r);
+    return copies;
+  }
   return runs;
+}
+
+// The length of the runs `off` falls into, the kernels' DirectBcastArgs::run and
+// tap_run: off[i + 1] = off[i] + step inside each block of that length (blocks
+// from 0, n a multiple of it); 1 where there is no longer one, 0 when n is.
+int64_t uniform_run(const std::vector<int64_t>& off, int64_t begin, int64_t n, int64_t step) {
+  if (n <= 0) return 0;
+  const int64_t* o = off.data() + begin;
+  int64_t r = 1;
+  while (r < n && o[r] == o[r - 1] + step) ++r;
+  if (n % r != 0) return 1;
+  for (int64_t i = 1; i < n; ++i)
+    if (i % r != 0 && o[i] != o[i - 1] + step) return 1;
+  return r;
 }
 
 // The forward-form geometry (forward, backward-weight): the padded planes cover
@@ -156,6 +183,7 @@ void forward_bcast(const KernelTable& kt, const ConvParams& p, const T* x, const
   const int64_t PQ = p.P() * p.Q(), HW = p.H * p.W, Cg = p.Cg(), Kg = p.Kg(), G = p.groups;
   const int64_t U = Cg * p.R * p.S, kblocks = ceil_div(Kg, L);
   const ForwardGeom geo = forward_geom(p);
+  const int64_t run = uniform_run(geo.poff, 0, PQ, p.stride_w), tap_run = uniform_run(geo.toff, 0, U, 1);
   AlignedBuffer<T> wp(G * kblocks * U * L);
   pack_lanes<T>(G, Kg, U, L, wp.data(), [&](int64_t g, int64_t k, int64_t u) { return w[(g * Kg + k) * U + u]; });
   const std::vector<CopyRun> pad = pad_plan(HW, Cg, p.H, p.W, geo.rows, geo.cols, p.pad_top, p.pad_left);
@@ -175,7 +203,7 @@ void forward_bcast(const KernelTable& kt, const ConvParams& p, const T* x, const
       a.npix = PQ, a.ntaps = U;
       a.poff = geo.poff.data(), a.toff = geo.toff.data(), a.ooff = geo.ooff.data();
       a.src = buf, a.w = wp.data() + (g * kblocks + kb) * U * L, a.bias = bias ? bb : nullptr;
-      a.out = out;
+      a.out = out, a.run = run, a.run_step = p.stride_w, a.tap_run = tap_run;
       dk.bcast_rows(a);
       kt.move<T>().transpose(out, L, PQ, kn, y + (n * p.K + k0) * PQ, PQ);
     }
@@ -194,9 +222,13 @@ void backward_input_bcast(const KernelTable& kt, const ConvParams& p, const T* d
   const int64_t rows = pp.buffer_rows(), cols = pp.buffer_cols(), plane = rows * cols;
   // All phases' pixels in one list, taps u = (k, phase tap) and packed weights
   // (group, lane block, u) per phase, each phase a slice of the three.
-  std::vector<int64_t> poff, ooff, toff, pix0, tap0, wq0;
+  // A phase's taps in order of the dy element they read (rbase, then cbase), so
+  // that a kernel row's taps are a tap run (the rot180 lists them backwards).
+  std::vector<int64_t> poff, ooff, toff, pix0, tap0, wq0, runs, tap_runs;
+  std::vector<std::vector<size_t>> order(phases.size());
   int64_t wtotal = 0;
-  for (const PixelPhase& ph : phases) {
+  for (size_t k = 0; k < phases.size(); ++k) {
+    const PixelPhase& ph = phases[k];
     pix0.push_back(int64_t(poff.size()));
     tap0.push_back(int64_t(toff.size()));
     wq0.push_back(wtotal);
@@ -205,18 +237,25 @@ void backward_input_bcast(const KernelTable& kt, const ConvParams& p, const T* d
         poff.push_back(i * cols + j);
         ooff.push_back((ph.fh + sh * i) * W + ph.fw + sw * j);
       }
-    for (int64_t k = 0; k < Kg; ++k)
-      for (size_t t = 0; t < ph.rs.size(); ++t)
-        toff.push_back(k * plane + (ph.rbase[t] - rmin) * cols + (ph.cbase[t] - cmin));
+    std::vector<size_t>& ord = order[k];
+    for (size_t t = 0; t < ph.rs.size(); ++t) ord.push_back(t);
+    std::sort(ord.begin(), ord.end(), [&ph](size_t i, size_t j) {
+      return ph.rbase[i] != ph.rbase[j] ? ph.rbase[i] < ph.rbase[j] : ph.cbase[i] < ph.cbase[j];
+    });
+    for (int64_t c = 0; c < Kg; ++c)
+      for (size_t t : ord) toff.push_back(c * plane + (ph.rbase[t] - rmin) * cols + (ph.cbase[t] - cmin));
+    runs.push_back(uniform_run(poff, pix0.back(), int64_t(poff.size()) - pix0.back(), 1));
+    tap_runs.push_back(uniform_run(toff, tap0.back(), int64_t(toff.size()) - tap0.back(), 1));
     wtotal += G * cblocks * Kg * int64_t(ph.rs.size()) * L;
   }
   pix0.push_back(int64_t(poff.size()));
   AlignedBuffer<T> wq(wtotal);
   for (size_t k = 0; k < phases.size(); ++k) {
     const PixelPhase& ph = phases[k];
+    const std::vector<size_t>& ord = order[k];
     const int64_t nt = int64_t(ph.rs.size());
     pack_lanes<T>(G, Cg, Kg * nt, L, wq.data() + wq0[k], [&](int64_t g, int64_t c, int64_t u) {
-      return w[((g * Kg + u / nt) * Cg + c) * RS + ph.rs[size_t(u % nt)]];
+      return w[((g * Kg + u / nt) * Cg + c) * RS + ph.rs[ord[size_t(u % nt)]]];
     });
   }
   const std::vector<CopyRun> pad = pad_plan(P * Q, Kg, P, Q, rows, cols, -rmin, -cmin);
@@ -233,7 +272,7 @@ void backward_input_bcast(const KernelTable& kt, const ConvParams& p, const T* d
         a.npix = pix0[k + 1] - pix0[k], a.ntaps = Kg * nt;
         a.poff = poff.data() + pix0[k], a.ooff = ooff.data() + pix0[k], a.toff = toff.data() + tap0[k];
         a.src = buf, a.w = wq.data() + wq0[k] + (g * cblocks + cb) * Kg * nt * L;
-        a.out = out;
+        a.out = out, a.run = runs[k], a.run_step = 1, a.tap_run = tap_runs[k];
         dk.bcast_rows(a);
       }
       kt.move<T>().transpose(out, L, H * W, cn, dx + (n * p.C + c0) * H * W, H * W);
@@ -247,8 +286,9 @@ void backward_weight_bcast(const KernelTable& kt, const ConvParams& p, const T* 
   const int L = dk.bcast_lanes;
   const int64_t PQ = p.P() * p.Q(), HW = p.H * p.W, Cg = p.Cg(), Kg = p.Kg(), G = p.groups;
   const int64_t U = Cg * p.R * p.S, kblocks = ceil_div(Kg, L);
-  const int64_t flush = std::is_same<T, float>::value ? kFlushPixels : PQ;
+  const int64_t flush = std::is_same<T, float>::value ? kFlushPixels : std::max<int64_t>(PQ, p.N * PQ);
   const ForwardGeom geo = forward_geom(p);
+  const int64_t tap_run = uniform_run(geo.toff, 0, U, 1);
   const std::vector<CopyRun> pad = pad_plan(HW, Cg, p.H, p.W, geo.rows, geo.cols, p.pad_top, p.pad_left);
   parallel_for(G * kblocks, [&](int64_t task) {
     const int64_t g = task / kblocks, k0 = g * Kg + task % kblocks * L, kn = std::min<int64_t>(L, Kg - task % kblocks * L);
@@ -257,18 +297,27 @@ void backward_weight_bcast(const KernelTable& kt, const ConvParams& p, const T* 
     T* part = dyb + PQ * L;
     std::vector<double> sum(size_t(U * L), 0.0);
     std::fill(dyb, dyb + PQ * L, T(0));  // lanes past kn stay zero
+    // `part` sums up to `flush` pixels, of as many images as fit, before it goes
+    // to `sum` (a flush per image was 6% of resnext50.l3.g32's time).
+    int64_t pending = 0;
+    auto drain = [&] {
+      for (int64_t i = 0; i < U * L; ++i) sum[size_t(i)] += double(part[i]);
+      pending = 0;
+    };
     for (int64_t n = 0; n < p.N; ++n) {
       kt.move<T>().copy_runs(pad.data(), int64_t(pad.size()), x + (n * p.C + g * Cg) * HW, buf);
       kt.move<T>().transpose(dy + (n * p.K + k0) * PQ, PQ, kn, PQ, dyb, L);
       for (int64_t q0 = 0; q0 < PQ; q0 += flush) {
         DirectBcastArgs<T> a;
         a.npix = std::min(flush, PQ - q0), a.ntaps = U;
+        if (pending > 0 && pending + a.npix > flush) drain();
         a.poff = geo.poff.data() + q0, a.toff = geo.toff.data();
-        a.src = buf, a.dy = dyb + q0 * L, a.dw = part;
+        a.src = buf, a.dy = dyb + q0 * L, a.dw = part, a.tap_run = tap_run, a.accumulate = pending > 0;
         dk.bcast_dots(a);
-        for (int64_t i = 0; i < U * L; ++i) sum[size_t(i)] += double(part[i]);
+        pending += a.npix;
       }
     }
+    if (pending > 0) drain();
     for (int64_t l = 0; l < kn; ++l)
       for (int64_t u = 0; u < U; ++u) dw[(k0 + l) * U + u] = T(sum[size_t(u * L + l)]);
   });

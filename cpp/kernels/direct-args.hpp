@@ -121,7 +121,7 @@
 //   rows: for q < npix:
 //     out[ooff[q]*L + l] = (bias ? bias[l] : 0) + sum_{u < ntaps} w[u*L + l] * src[poff[q] + toff[u]]
 //   dots: for u < ntaps:
-//     dw[u*L + l] = sum_{q < npix} dy[q*L + l] * src[poff[q] + toff[u]]
+//     dw[u*L + l] = (accumulate ? dw[u*L + l] : 0) + sum_{q < npix} dy[q*L + l] * src[poff[q] + toff[u]]
 //
 //   Sums run in tap order (rows) and pixel order (dots): deterministic. Every src
 //   element of the sums is read, so the driver pads src to cover them.
@@ -242,8 +242,16 @@ struct DirectBcastArgs {
   const T* bias = nullptr;        // rows: L, may be null
   const int64_t* ooff = nullptr;  // rows: per pixel, its L-lane slot of out
   T* out = nullptr;               // rows
+  // rows, optional: when run > 0, the pixels come in runs of `run` (npix a
+  // multiple of it: the output rows) with poff[q + 1] = poff[q] + run_step inside
+  // a run; the kernel may then address a run's inputs from its first pixel.
+  int64_t run = 0, run_step = 0;
+  // optional: when tap_run > 0, the taps come in runs of tap_run (ntaps a
+  // multiple of it) with toff[u + 1] = toff[u] + 1 inside a run.
+  int64_t tap_run = 0;
   const T* dy = nullptr;          // dots: npix x L
   T* dw = nullptr;                // dots: ntaps x L
+  bool accumulate = false;        // dots: add to dw (else overwrite it)
 };
 
 template <typename T>

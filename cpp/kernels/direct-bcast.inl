@@ -12,10 +12,17 @@
 // operand on AVX-512), so nothing is copied but the zero padding (Zhang,
 // Franchetti, Low, ICML 2018: output channels in the vector, pixels in registers).
 //
-// rows: kJB pixels accumulate at once, each weight vector feeding kJB independent
-// FMA chains (enough to cover the FMA latency on every ISA here).
-// dots: one accumulator per tap of a chunk of kUB; each dy pixel vector is loaded
-// once and multiplied into every tap's accumulator (Diba eq. 15).
+// rows: a block of pixels accumulates at once, each weight vector feeding one
+// FMA chain a pixel. Where the driver says the pixels come in runs (an output
+// row: consecutive inputs) and the taps too (a kernel row), a block is up to 16
+// pixels of a run addressed from one pointer, 3 taps a step (run_block);
+// otherwise kJB pixels through kJB pointers, a tap a step (rows_block).
+// dots: one accumulator per tap of a chunk; each dy pixel vector is loaded once
+// and multiplied into every tap's accumulator (Diba eq. 15): 6 kernel rows of 3
+// taps (dots_runs3) where taps come in runs of 3, else kUB taps (dots_chunk).
+// The runs took resnext50.l3.g32 (Zen 5, 1 thread, interleaved against the
+// kJB / kUB kernels alone, with the driver's changes of the same commit) from
+// 1.50 / 1.49 / 1.55 ms to 1.12 / 1.14 / 1.32 (fwd / bwd_data / bwd_weight).
 
 namespace direct_bcast_detail {
 
@@ -50,6 +57,76 @@ inline void rows_block(const DirectBcastArgs<typename VT::T>& a, int64_t q0) {
   for (int b = 0; b < kJB; ++b) VT::store(a.out + o[b] * L, acc[b]);
 }
 
+// KT taps of a tap run (consecutive inputs) into JB pixels of a pixel run.
+template <class VT, int JB, int STEP, int KT>
+inline void run_taps(typename VT::V (&acc)[JB], const typename VT::T* su, const typename VT::T* wp) {
+#pragma GCC unroll 3
+  for (int k = 0; k < KT; ++k) {
+    const typename VT::V wv = VT::load(wp + k * VT::L);
+#pragma GCC unroll 16
+    for (int b = 0; b < JB; ++b) acc[b] = VT::fma(VT::set1(su[b * STEP + k]), wv, acc[b]);
+  }
+}
+
+// One block of JB pixels of a pixel run (DirectBcastArgs::run): their inputs lie
+// STEP elements apart, so one base pointer and constant displacements address
+// every broadcast, and JB is not bounded by the general-purpose registers as
+// kJB is by its JB pointers. The taps go a tap run at a time (3 taps of a
+// kernel row per load of toff), so the loop's own work is spread over 3 JB FMAs.
+// A 14 x 144 block in isolation (Zen 5): a 14-pixel run, one tap a step, 82% of
+// the FMA peak; three taps a step 100%.
+template <class VT, int JB, int STEP>
+inline void run_block(const DirectBcastArgs<typename VT::T>& a, int64_t q0) {
+  using T = typename VT::T;
+  using V = typename VT::V;
+  constexpr int L = VT::L;
+  V acc[JB];
+#pragma GCC unroll 16
+  for (int b = 0; b < JB; ++b) acc[b] = a.bias ? VT::load(a.bias) : VT::zero();
+  const T* s = a.src + a.poff[q0];
+  const T* wp = a.w;
+  const int64_t tr = a.tap_run > 0 ? a.tap_run : 1;
+  for (int64_t u = 0; u < a.ntaps; u += tr) {
+    const T* su = s + a.toff[u];
+    int64_t k = 0;
+    for (; k + 3 <= tr; k += 3, wp += 3 * L) run_taps<VT, JB, STEP, 3>(acc, su + k, wp);
+    if (tr - k == 2) {
+      run_taps<VT, JB, STEP, 2>(acc, su + k, wp);
+      wp += 2 * L;
+    } else if (tr - k == 1) {
+      run_taps<VT, JB, STEP, 1>(acc, su + k, wp);
+      wp += L;
+    }
+  }
+#pragma GCC unroll 16
+  for (int b = 0; b < JB; ++b) VT::store(a.out + a.ooff[q0 + b] * L, acc[b]);
+}
+
+// run_block for a block of n <= JB pixels (JB counts down to n at compile time).
+template <class VT, int JB, int STEP>
+inline void run_block_n(const DirectBcastArgs<typename VT::T>& a, int64_t q0, int64_t n) {
+  if constexpr (JB > 1) {
+    if (n < JB) {
+      run_block_n<VT, JB - 1, STEP>(a, q0, n);
+      return;
+    }
+  }
+  run_block<VT, JB, STEP>(a, q0);
+}
+
+// Each run cut into the fewest blocks of at most JB pixels, of sizes that differ
+// by at most one (a 14-pixel row is one block, not 8 + 6).
+template <class VT, int JB, int STEP>
+void rows_runs(const DirectBcastArgs<typename VT::T>& a) {
+  const int64_t blocks = (a.run + JB - 1) / JB, base = a.run / blocks, extra = a.run % blocks;
+  for (int64_t r0 = 0; r0 < a.npix; r0 += a.run)
+    for (int64_t k = 0, q0 = r0; k < blocks; ++k) {
+      const int64_t n = base + (k < extra ? 1 : 0);
+      run_block_n<VT, JB, STEP>(a, q0, n);
+      q0 += n;
+    }
+}
+
 template <class VT, int UB>
 void dots_chunk(const DirectBcastArgs<typename VT::T>& a, int64_t u0) {
   using T = typename VT::T;
@@ -59,7 +136,7 @@ void dots_chunk(const DirectBcastArgs<typename VT::T>& a, int64_t u0) {
   int64_t t[UB];
 #pragma GCC unroll 8
   for (int k = 0; k < UB; ++k) {
-    acc[k] = VT::zero();
+    acc[k] = a.accumulate ? VT::load(a.dw + (u0 + k) * L) : VT::zero();
     t[k] = a.toff[u0 + k];
   }
   for (int64_t q = 0; q < a.npix; ++q) {
@@ -72,16 +149,70 @@ void dots_chunk(const DirectBcastArgs<typename VT::T>& a, int64_t u0) {
   for (int k = 0; k < UB; ++k) VT::store(a.dw + (u0 + k) * L, acc[k]);
 }
 
+// NR tap runs of 3 (a 3-wide kernel row each: DirectBcastArgs::tap_run) from
+// tap u0: 3 NR accumulators, each run's broadcasts addressed from one offset.
+// As in run_block, more chains and less loop work per FMA than dots_chunk's 8
+// (resnext50.l3.g32 bwd_weight, Zen 5, 1 thread: 1.57 -> 1.44 ms alone).
+template <class VT, int NR>
+void dots_runs3(const DirectBcastArgs<typename VT::T>& a, int64_t u0) {
+  using T = typename VT::T;
+  using V = typename VT::V;
+  constexpr int L = VT::L;
+  V acc[3 * NR];
+  int64_t t[NR];
+#pragma GCC unroll 24
+  for (int k = 0; k < 3 * NR; ++k) acc[k] = a.accumulate ? VT::load(a.dw + (u0 + k) * L) : VT::zero();
+#pragma GCC unroll 8
+  for (int i = 0; i < NR; ++i) t[i] = a.toff[u0 + 3 * i];
+  for (int64_t q = 0; q < a.npix; ++q) {
+    const V dv = VT::load(a.dy + q * L);
+    const T* s = a.src + a.poff[q];
+#pragma GCC unroll 8
+    for (int i = 0; i < NR; ++i) {
+      const T* si = s + t[i];  // a pointer a run, the taps its displacements
+      acc[3 * i] = VT::fma(VT::set1(si[0]), dv, acc[3 * i]);
+      acc[3 * i + 1] = VT::fma(VT::set1(si[1]), dv, acc[3 * i + 1]);
+      acc[3 * i + 2] = VT::fma(VT::set1(si[2]), dv, acc[3 * i + 2]);
+    }
+  }
+#pragma GCC unroll 24
+  for (int k = 0; k < 3 * NR; ++k) VT::store(a.dw + (u0 + k) * L, acc[k]);
+}
+
+// dots_runs3 over n <= NR runs (NR counts down to n at compile time).
+template <class VT, int NR>
+void dots_runs3_n(const DirectBcastArgs<typename VT::T>& a, int64_t u0, int64_t n) {
+  if constexpr (NR > 1) {
+    if (n < NR) {
+      dots_runs3_n<VT, NR - 1>(a, u0, n);
+      return;
+    }
+  }
+  dots_runs3<VT, NR>(a, u0);
+}
+
 }  // namespace direct_bcast_detail
 
 template <class VT>
 void direct_bcast_rows(const DirectBcastArgs<typename VT::T>& a) {
+  using namespace direct_bcast_detail;
+  // Blocks of runs where the driver gives runs and a step compiled here; 16
+  // accumulators where 32 registers hold them, 12 where 16 do (one more for the
+  // weights, one or two for a broadcast).
+  constexpr int JB = VT::kAcc >= 24 ? 16 : 12;
+  if (a.run >= kJB && a.run_step == 1) return rows_runs<VT, JB, 1>(a);
+  if (a.run >= kJB && a.run_step == 2) return rows_runs<VT, JB, 2>(a);
   for (int64_t q0 = 0; q0 < a.npix; q0 += direct_bcast_detail::kJB) direct_bcast_detail::rows_block<VT>(a, q0);
 }
 
 template <class VT>
 void direct_bcast_dots(const DirectBcastArgs<typename VT::T>& a) {
   using namespace direct_bcast_detail;
+  if (a.tap_run == 3) {  // 3-wide kernels, undilated along the row: 18 (or 9) accumulators a chunk
+    constexpr int NR = VT::kAcc >= 24 ? 6 : 3;
+    for (int64_t u0 = 0; u0 < a.ntaps; u0 += 3 * NR) dots_runs3_n<VT, NR>(a, u0, (a.ntaps - u0) / 3);
+    return;
+  }
   int64_t u0 = 0;
   for (; u0 + kUB <= a.ntaps; u0 += kUB) dots_chunk<VT, kUB>(a, u0);
   switch (a.ntaps - u0) {  // the last chunk, of 0..kUB-1 taps
