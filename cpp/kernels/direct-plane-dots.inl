@@ -38,7 +38,7 @@ void tile(const DirectPlaneDotsArgs<typename VT::T>& a, int64_t t0) {
   const int64_t ja = (lo_max + L - 1) / L * L;
   const int64_t jb = hi_min >= ja + L ? ja + (hi_min - ja) / L * L : ja;
   const int64_t jl = (n - 1) / L * L;  // the last vector
-  const M none = VT::lanes(0, 0), all = VT::lanes(0, L);
+  const M none = VT::lanes(0, 0);
   const M dfirst = VT::lanes(0, n), dlast = VT::lanes(0, n - jl);
   // Runs of rows in which the same taps are live: cut at every tap's row range ends.
   int64_t cuts[2 * TC + 2];
@@ -54,12 +54,13 @@ void tile(const DirectPlaneDotsArgs<typename VT::T>& a, int64_t t0) {
       cuts[k - 1] = cuts[k];
       cuts[k] = t;
     }
-  // Per run, per tap: the masks of the first, the last and a middle vector; a tap
-  // off in the run gets empty masks, so the row loop has no branch per tap (a
-  // masked-off lane is never read). Built once per call, used by every channel.
+  // Per run, per tap: the masks of the first and the last vector, and whether the
+  // tap is on (a middle vector is all lanes or none); a tap off in the run gets
+  // empty masks (a masked-off lane is never read). Built once per call, used by
+  // every channel.
   constexpr int kRuns = 2 * TC + 1;
   int64_t r0s[kRuns], r1s[kRuns];
-  M mfirsts[kRuns][TC], mlasts[kRuns][TC], mmids[kRuns][TC];
+  M mfirsts[kRuns][TC], mlasts[kRuns][TC];
   bool ons[kRuns][TC];
   int nruns = 0;
   for (int k = 0; k + 1 < ncut; ++k) {
@@ -72,7 +73,6 @@ void tile(const DirectPlaneDotsArgs<typename VT::T>& a, int64_t t0) {
       ons[nruns][c] = on;
       mfirsts[nruns][c] = on ? VT::lanes(los[c], his[c]) : none;
       mlasts[nruns][c] = on ? VT::lanes(los[c] - jl, his[c] - jl) : none;
-      mmids[nruns][c] = on ? all : none;
     }
     ++nruns;
   }
@@ -84,7 +84,6 @@ void tile(const DirectPlaneDotsArgs<typename VT::T>& a, int64_t t0) {
       const int64_t r0 = r0s[k], r1 = r1s[k];
       const M* mfirst = mfirsts[k];
       const M* mlast = mlasts[k];
-      const M* mmid = mmids[k];
       const bool* on = ons[k];
       for (int64_t z = 0; z < planes; ++z) {
         const T* src[TC];
@@ -103,8 +102,11 @@ void tile(const DirectPlaneDotsArgs<typename VT::T>& a, int64_t t0) {
           for (int64_t j0 = L; j0 < jl; j0 += L) {
             if (j0 >= ja && j0 < jb) {  // every tap valid on the whole vector
               const V d = VT::load(dy + j0);
+              // all lanes or none: plain loads (a masked load that misses the
+              // caches is 2-3x slower on Zen 5; see direct-plane-rows.inl)
 #pragma GCC unroll 12
-              for (int c = 0; c < TC; ++c) acc[c] = VT::fma(d, VT::load(src[c] + so + j0, mmid[c]), acc[c]);
+              for (int c = 0; c < TC; ++c)
+                if (on[c]) acc[c] = VT::fma(d, VT::load(src[c] + so + j0), acc[c]);
             } else {  // a tap's range ends inside the row (padding wider than a vector)
               const V d = VT::load(dy + j0);
 #pragma GCC unroll 12
