@@ -286,9 +286,11 @@ void backward_weight_bcast(const KernelTable& kt, const ConvParams& p, const T* 
   const int L = dk.bcast_lanes;
   const int64_t PQ = p.P() * p.Q(), HW = p.H * p.W, Cg = p.Cg(), Kg = p.Kg(), G = p.groups;
   const int64_t U = Cg * p.R * p.S, kblocks = ceil_div(Kg, L);
-  const int64_t flush = std::is_same<T, float>::value ? kFlushPixels : std::max<int64_t>(PQ, p.N * PQ);
   const ForwardGeom geo = forward_geom(p);
-  const int64_t tap_run = uniform_run(geo.toff, 0, U, 1);
+  const int64_t run = uniform_run(geo.poff, 0, PQ, p.stride_w), tap_run = uniform_run(geo.toff, 0, U, 1);
+  // Partial sums of whole runs (the kernel's pixel pairs stay inside one).
+  const int64_t flush = std::is_same<T, float>::value ? (run > 0 && run <= kFlushPixels ? kFlushPixels / run * run : kFlushPixels)
+                                                      : std::max<int64_t>(PQ, p.N * PQ);
   const std::vector<CopyRun> pad = pad_plan(HW, Cg, p.H, p.W, geo.rows, geo.cols, p.pad_top, p.pad_left);
   parallel_for(G * kblocks, [&](int64_t task) {
     const int64_t g = task / kblocks, k0 = g * Kg + task % kblocks * L, kn = std::min<int64_t>(L, Kg - task % kblocks * L);
@@ -312,7 +314,8 @@ void backward_weight_bcast(const KernelTable& kt, const ConvParams& p, const T* 
         a.npix = std::min(flush, PQ - q0), a.ntaps = U;
         if (pending > 0 && pending + a.npix > flush) drain();
         a.poff = geo.poff.data() + q0, a.toff = geo.toff.data();
-        a.src = buf, a.dy = dyb + q0 * L, a.dw = part, a.tap_run = tap_run, a.accumulate = pending > 0;
+        a.src = buf, a.dy = dyb + q0 * L, a.dw = part, a.accumulate = pending > 0;
+        a.run = run > 0 && a.npix % run == 0 ? run : 0, a.run_step = p.stride_w, a.tap_run = tap_run;
         dk.bcast_dots(a);
         pending += a.npix;
       }

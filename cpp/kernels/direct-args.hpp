@@ -242,9 +242,9 @@ struct DirectBcastArgs {
   const T* bias = nullptr;        // rows: L, may be null
   const int64_t* ooff = nullptr;  // rows: per pixel, its L-lane slot of out
   T* out = nullptr;               // rows
-  // rows, optional: when run > 0, the pixels come in runs of `run` (npix a
-  // multiple of it: the output rows) with poff[q + 1] = poff[q] + run_step inside
-  // a run; the kernel may then address a run's inputs from its first pixel.
+  // optional: when run > 0, the pixels come in runs of `run` (npix a multiple
+  // of it: the output rows) with poff[q + 1] = poff[q] + run_step inside a run;
+  // the kernels may then address a run's inputs from its first pixel.
   int64_t run = 0, run_step = 0;
   // optional: when tap_run > 0, the taps come in runs of tap_run (ntaps a
   // multiple of it) with toff[u + 1] = toff[u] + 1 inside a run.
