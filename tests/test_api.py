@@ -90,9 +90,13 @@ def test_auto_dense_stem_rule():
     assert convbp.explain((8, 3, 64, 64), (32, 3, 3, 3), pass_="bwd_data", **stem)["route"] == "im2col"
     e = convbp.explain((1, 3, 64, 64), (32, 3, 3, 3), **stem)
     assert "batch 1" in e["refused"][0][1]
-    # bwd_weight also at 1x1 up to C = 32; fwd of a 1x1 layer, and a reduction above
-    # 32: im2col
-    assert convbp.explain((8, 32, 16, 16), (64, 32, 1, 1), pass_="bwd_weight")["route"] == "direct"
+    # bwd_weight also at 1x1 up to C = 16, not 17 (MobileNet's 32->64 pointwise
+    # layer: im2col); fwd of a 1x1 layer on small planes, and a reduction above 32:
+    # im2col
+    assert convbp.explain((8, 16, 16, 16), (64, 16, 1, 1), pass_="bwd_weight")["route"] == "direct"
+    e = convbp.explain((8, 17, 16, 16), (64, 17, 1, 1), pass_="bwd_weight")
+    assert e["route"] == "im2col" and "1x1 with C <= 16" in e["refused"][0][1]
+    assert convbp.explain((8, 32, 112, 112), (64, 32, 1, 1), pass_="bwd_weight")["route"] == "im2col"
     assert convbp.explain((8, 64, 16, 16), (64, 64, 1, 1), pass_="bwd_weight")["route"] == "im2col"
     assert convbp.explain((8, 32, 16, 16), (64, 32, 1, 1))["route"] == "im2col"
     assert convbp.explain((8, 4, 16, 16), (64, 4, 3, 3), padding=1)["route"] == "im2col"
@@ -107,14 +111,16 @@ def test_auto_dense_stem_rule():
     assert e["route"] == "im2col" and "C <= 4 and C*R*S <= 196 on output planes of 64x64" in e["refused"][0][1]
     assert convbp.explain((8, 3, 112, 112), (64, 3, 7, 7), stride=2, padding=3)["route"] == "im2col"
     assert convbp.explain((8, 3, 64, 64), (32, 3, 9, 9), padding=4)["route"] == "im2col"
-    # fwd of a 1x1 stride-1 layer with C <= 16 on output planes of 64x64 or more
-    # (MobileNetV2's 16->96 expansion): direct; 56x56, 24 channels or stride 2: im2col
+    # fwd of a 1x1 stride-1 layer with C <= 32 on output planes of 64x64 or more
+    # (MobileNetV2's 16->96 expansion, MobileNetV1's 32->64): direct; 56x56, 33
+    # channels or stride 2: im2col
     for n in (1, 8):
         assert convbp.explain((n, 16, 112, 112), (96, 16, 1, 1))["route"] == "direct"
+    assert convbp.explain((8, 32, 112, 112), (64, 32, 1, 1))["route"] == "direct"
     assert convbp.explain((8, 16, 64, 64), (96, 16, 1, 1))["route"] == "direct"
     assert convbp.explain((8, 16, 56, 56), (96, 16, 1, 1))["route"] == "im2col"
-    e = convbp.explain((8, 24, 112, 112), (64, 24, 1, 1))
-    assert e["route"] == "im2col" and "1x1 at stride 1 with C <= 16" in e["refused"][0][1]
+    e = convbp.explain((8, 33, 112, 112), (64, 33, 1, 1))
+    assert e["route"] == "im2col" and "1x1 at stride 1 with C <= 32" in e["refused"][0][1]
     assert convbp.explain((8, 16, 224, 224), (64, 16, 1, 1), stride=2)["route"] == "im2col"
     assert convbp.explain((8, 16, 112, 112), (96, 16, 1, 1), pass_="bwd_data")["route"] == "im2col"
 

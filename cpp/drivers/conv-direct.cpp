@@ -480,10 +480,13 @@ std::string refuses(const ConvParams&, Pass, DType) { return ""; }
 //     more (4 below: at 14x14, C/groups 8 direct took 1.2x im2col's time);
 //   - dense (groups == 1): im2col, except a reduction of at most 32 spread over
 //     several taps (the stems of VGG and wav2vec 2.0: C = 1..3), where im2col's
-//     copy dominates: direct for bwd_weight (0.7-0.8x im2col; also at 1x1, where
-//     MobileNet's first pointwise layer, C = 32, took 0.80-0.93x im2col's time at
-//     batch 8 in four runs and 0.99-1.04x at batch 1; at C = 64 direct took 1.2-1.3x)
-//     and for fwd at unit
+//     copy dominates: direct for bwd_weight (0.7-0.8x im2col; also at 1x1 up to
+//     C = 16: on AMD Zen 5, batch 8, time of direct / im2col at 1 / 2 threads,
+//     8->48 56x56 0.38 / 0.50, 16->96 at 112x112, 56x56, 28x28 0.62 / 0.67,
+//     0.84 / 0.77, 0.82 / 0.83, but 24->64 112x112 1.07 / 1.05 and MobileNet's
+//     first pointwise layer, 32->64 112x112, 1.20-1.52 in four runs, 1.38 / 1.59
+//     at 64x64; on Zen 4 that layer had taken 0.80-0.93, so C <= 32 was the rule
+//     there) and for fwd at unit
 //     column stride, a reduction of at most 16, or a batch of 2 or more (direct
 //     splits strided inputs first, once per task: MobileNet's stride-2 stem took
 //     1.08x / 1.17x im2col's time at batch 1 on 1 / 2 threads, 0.79x / 1.06x at
@@ -504,9 +507,13 @@ std::string refuses(const ConvParams&, Pass, DType) { return ""; }
 //     does on smaller planes (batch 8: 56x56 outputs 3->64 7x7 s2 1.06 / 1.04,
 //     4->64 3x3 1.01 / 1.21, 3->32 5x5 0.91 / 0.93; 16x16 4->64 3x3 1.33 / 1.27),
 //     while 64x64 and 80x80 outputs are 0.83-1.00).
-//     fwd also of 1x1 stride-1 layers with C <= 16 on output planes of 64x64 or
-//     more (MobileNetV2's 16->96 expansion at 112x112), where im2col's GEMM has a
-//     depth of only C: direct / im2col at 1 / 2 threads, batch 8: 16->96 112x112
+//     fwd also of 1x1 stride-1 layers with C <= 32 on output planes of 64x64 or
+//     more (MobileNetV2's 16->96 expansion at 112x112, MobileNetV1's 32->64),
+//     where im2col's GEMM has a depth of only C. On Zen 5 (batch 8, 1 / 2
+//     threads): 32->64 112x112 0.79-0.88 / 0.74-0.90 (four runs), 64x64 0.98 /
+//     0.90, 56x56 1.40 / 0.95; 32->16 224x224 0.81 / 0.71; 24->64 112x112
+//     0.89 / 0.65. On Zen 4, where the limit was 16:
+//     direct / im2col at 1 / 2 threads, batch 8: 16->96 112x112
 //     0.86 / 0.80 (batch 1: 0.83 / 0.82), 16->32 0.74 / 0.75, 8->48 0.71 / 0.71,
 //     4->64 0.71 / 0.69, 16->64 96x96 0.81 / 0.79, 16->96 80x80 0.98 / 0.85, 16->32
 //     72x72 0.87 / 0.92; 56x56 0.95-1.03 and smaller planes 1.07-1.43 stay with
@@ -527,7 +534,8 @@ AutoLimit grouped_limit(const ConvParams& p, Pass pass) {
   }
 }
 constexpr int64_t kDenseMaxReduction = 32, kDenseStridedMaxReduction = 16;
-constexpr int64_t kFewChannels = 4, kFewChannelsMaxReduction = 196, kPointwiseFewChannels = 16;
+constexpr int64_t kFewChannels = 4, kFewChannelsMaxReduction = 196, kPointwiseFewChannels = 32;
+constexpr int64_t kPointwiseWeightChannels = 16;  // bwd_weight of 1x1 layers
 constexpr int64_t kLargeSide = 64;  // "large output planes": at least kLargeSide^2 pixels
 // Dense forward convolutions auto runs direct: the three cases measured above.
 bool dense_forward_direct(const ConvParams& p) {
@@ -558,7 +566,7 @@ std::string auto_declines(const ConvParams& p, Pass pass, DType dtype) {
     return std::string("auto uses direct for ") + pass_name(pass) + " of grouped convolutions only with C/groups <= " +
            std::to_string(lim.grouped_cg) + " at " + lim.why + here;
   }
-  if (pass == Pass::BackwardWeight && red <= kDenseMaxReduction) return "";
+  if (pass == Pass::BackwardWeight && (taps > 1 ? red <= kDenseMaxReduction : Cg <= kPointwiseWeightChannels)) return "";
   if (pass == Pass::Forward && dense_forward_direct(p)) return "";
   if (pass == Pass::BackwardInput)
     return "auto uses direct for bwd_data only of grouped convolutions" + here;
@@ -571,7 +579,7 @@ std::string auto_declines(const ConvParams& p, Pass pass, DType dtype) {
                                       std::to_string(kFewChannelsMaxReduction) + large +
                                       ", over R*S > 1 taps; 1x1 at stride 1 with C <= " +
                                       std::to_string(kPointwiseFewChannels) + large
-                                : "") +
+                                : " over R*S > 1 taps; 1x1 with C <= " + std::to_string(kPointwiseWeightChannels)) +
          here;
 }
 
