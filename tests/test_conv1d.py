@@ -29,6 +29,9 @@ GRID = [c for c in _check.CASES if c.dims == 1] + [
     Case("1d-tuple-args", (2, 4, 15), (4, 2, 3), stride=(2,), padding=(1, 3), dilation=(2,), groups=2),
     Case("1d-batch-0", (0, 2, 9), (4, 1, 3), stride=2, padding="valid", groups=2),
     Case("1d-long", (4, 8, 500), (4, 8, 9), padding="same"),
+    # a strided stem of one channel (wav2vec 2.0's first layer in small): bwd_weight
+    # by the broadcast kernels, 20 output channels in the lanes (float32: 16 + 4)
+    Case("1d-stem-bcast", (3, 1, 203), (20, 1, 10), stride=5),
 ]
 _ids = lambda c: c.name
 

@@ -126,6 +126,9 @@ EXTRA_CASES = [
     Case("groups-16-5x5-row-37", (1, 32, 6, 37), (16, 16, 5, 5), padding=2, groups=2),
     Case("groups-16-1x1-plane-run", (2, 32, 5, 7), (48, 16, 1, 1), groups=2),
     Case("groups-16-bwd-weight-flush", (7, 32, 25, 30), (32, 16, 3, 3), padding=1, groups=2),
+    # a dense stem (C*R*S = 27): bwd_weight by the broadcast kernels, 20 output
+    # channels in the lanes (float32 16 + 4, float64 8 + 8 + 4), rows of 10 at stride 2
+    Case("stem-bcast-bwd-weight", (2, 3, 17, 19), (20, 3, 3, 3), stride=2, padding=1),
     Case("1x1-padded", (1, 3, 4, 5), (2, 3, 1, 1), padding=1),
     Case("all-ones", (1, 1, 1, 1), (1, 1, 1, 1)),
     Case("kernel=input-groups", (3, 4, 3, 6), (2, 2, 3, 6), groups=2),

@@ -533,7 +533,7 @@ AutoLimit grouped_limit(const ConvParams& p, Pass pass) {
     default: return PQ >= 784 ? AutoLimit{8, "output planes of 28x28 or more"} : AutoLimit{4, "output planes below 28x28"};
   }
 }
-constexpr int64_t kDenseMaxReduction = 32, kDenseStridedMaxReduction = 16;
+constexpr int64_t kDenseStridedMaxReduction = 16;
 constexpr int64_t kFewChannels = 4, kFewChannelsMaxReduction = 196, kPointwiseFewChannels = 32;
 constexpr int64_t kPointwiseWeightChannels = 16;  // bwd_weight of 1x1 layers
 constexpr int64_t kLargeSide = 64;  // "large output planes": at least kLargeSide^2 pixels

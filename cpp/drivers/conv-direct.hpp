@@ -60,9 +60,15 @@ void backward_input_cvec(const KernelTable& kt, const ConvParams& p, const T* dy
 template <typename T>
 void backward_weight_cvec(const KernelTable& kt, const ConvParams& p, const T* x, const T* dy, T* dw);
 
+// Dense layers whose reduction C*R*S is at most this, over several taps (stems:
+// VGG's, MobileNet's, wav2vec 2.0's first layer), run direct in bwd_weight (and,
+// with conditions, in fwd; auto's rule in conv-direct.cpp).
+constexpr int64_t kDenseMaxReduction = 32;
+
 // All three passes by the broadcast kernels (drivers/direct-grouped-bcast.cpp), for
 // grouped convolutions whose lane channels (output channels of a group; input
-// channels in backward-input) fill at least half of `lanes`.
+// channels in backward-input) fill at least half of `lanes`; and the backward-weight
+// pass of such dense stems.
 bool bcast_fits(const ConvParams& p, Pass pass, int lanes);
 template <typename T>
 void forward_bcast(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y);

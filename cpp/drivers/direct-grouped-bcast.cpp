@@ -163,8 +163,18 @@ void pack_lanes(int64_t groups, int64_t lanes_in_group, int64_t taps, int L, T* 
 //     along full rows there) and wins below (7x7: 0.85 -> 1.73); with full lanes it
 //     wins everywhere (14x14 C/groups 16: 0.85 -> 1.55);
 //   - a quarter of the lanes (C/groups 4) would waste 3/4 of each FMA: declined.
+//   - dense stems' backward-weight (C*R*S <= kDenseMaxReduction over several taps,
+//     output channels in the lanes: dy is transposed to pixels of L channels and x
+//     padded once per image and task), against the dots kernel's rows (1 / 2
+//     threads, batch 8, AMD Zen 5, interleaved): MobileNet's 3->32 3x3 s2 stem
+//     0.80 / 0.77 of its time, 3->64 3x3 s2 0.81 / 0.79, VGG's 3->64 3x3 s1
+//     0.91 / 1.05, wav2vec 2.0's 1->512 k10 s5 0.93 / 0.95. Their forward passes
+//     lose (1.15-1.62x: the output is written twice, once transposed).
 bool bcast_fits(const ConvParams& p, Pass pass, int lanes) {
-  if (p.groups == 1 || p.Cg() == 1) return false;  // dense: im2col; depthwise: kernels of its own
+  const bool stem = p.groups == 1 && pass == Pass::BackwardWeight && p.R * p.S > 1 &&
+                    p.Cg() * p.R * p.S <= kDenseMaxReduction;
+  if (p.groups > 1 && p.Cg() == 1) return false;  // depthwise: kernels of its own
+  if (p.groups == 1 && !stem) return false;       // dense: im2col
   const bool bwd_input = pass == Pass::BackwardInput;
   const int64_t lane_channels = bwd_input ? p.Cg() : p.Kg();
   if (2 * lane_channels < lanes) return false;
