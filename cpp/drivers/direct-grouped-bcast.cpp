@@ -18,9 +18,9 @@
 //     lanes: L output channels k; taps u = (c, r, s); dots over the pixels.
 //
 // Forward and backward-input tasks are (image, group); backward-weight tasks are
-// (group, block of L output channels) walking every image in order and adding
-// each image's sums in double: no two tasks write one element, and the result
-// does not depend on the thread count.
+// (group, block of L output channels[, chunk of images]) walking their images in
+// order and adding the sums in double, chunks added in order at the end: no two
+// tasks write one element, and the result does not depend on the thread count.
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
@@ -299,24 +299,33 @@ void backward_weight_bcast(const KernelTable& kt, const ConvParams& p, const T* 
   const ForwardGeom geo = forward_geom(p);
   const int64_t run = uniform_run(geo.poff, 0, PQ, p.stride_w), tap_run = uniform_run(geo.toff, 0, U, 1);
   // Partial sums of whole runs (the kernel's pixel pairs stay inside one).
-  const int64_t flush = std::is_same<T, float>::value ? (run > 0 && run <= kFlushPixels ? kFlushPixels / run * run : kFlushPixels)
-                                                      : std::max<int64_t>(PQ, p.N * PQ);
+  const int64_t flush = std::is_same<T, float>::value
+                            ? (run > 0 && run <= kFlushPixels ? kFlushPixels / run * run : kFlushPixels)
+                            : std::max<int64_t>(PQ, p.N * PQ);
   const std::vector<CopyRun> pad = pad_plan(HW, Cg, p.H, p.W, geo.rows, geo.cols, p.pad_top, p.pad_left);
-  parallel_for(G * kblocks, [&](int64_t task) {
-    const int64_t g = task / kblocks, k0 = g * Kg + task % kblocks * L, kn = std::min<int64_t>(L, Kg - task % kblocks * L);
+  // Few (group, lane block) tasks (a dense stem: 2 for 32 output channels) would
+  // leave threads idle, so the batch is also split into chunks, each summing into
+  // its own doubles, added in chunk order at the end. The chunking depends on the
+  // shape only: results do not depend on the thread count.
+  const int64_t blocks = G * kblocks, chunks = blocks < 8 ? std::clamp<int64_t>(p.N, 1, 8) : 1;
+  const int64_t per_chunk = ceil_div(std::max<int64_t>(p.N, 1), chunks);
+  std::vector<double> sums(size_t(blocks * chunks * U * L), 0.0);
+  parallel_for(blocks * chunks, [&](int64_t task) {
+    const int64_t block = task / chunks, chunk = task % chunks, g = block / kblocks;
+    const int64_t k0 = g * Kg + block % kblocks * L, kn = std::min<int64_t>(L, Kg - block % kblocks * L);
     T* buf = thread_scratch<T>(Cg * geo.plane() + PQ * L + U * L);
     T* dyb = buf + Cg * geo.plane();
     T* part = dyb + PQ * L;
-    std::vector<double> sum(size_t(U * L), 0.0);
-    std::fill(dyb, dyb + PQ * L, T(0));  // lanes past kn stay zero
+    double* sum = sums.data() + task * U * L;
+    if (kn < L) std::fill(dyb, dyb + PQ * L, T(0));  // lanes past kn stay zero (the transpose writes kn)
     // `part` sums up to `flush` pixels, of as many images as fit, before it goes
     // to `sum` (a flush per image was 6% of resnext50.l3.g32's time).
     int64_t pending = 0;
     auto drain = [&] {
-      for (int64_t i = 0; i < U * L; ++i) sum[size_t(i)] += double(part[i]);
+      for (int64_t i = 0; i < U * L; ++i) sum[i] += double(part[i]);
       pending = 0;
     };
-    for (int64_t n = 0; n < p.N; ++n) {
+    for (int64_t n = chunk * per_chunk; n < std::min(p.N, (chunk + 1) * per_chunk); ++n) {
       kt.move<T>().copy_runs(pad.data(), int64_t(pad.size()), x + (n * p.C + g * Cg) * HW, buf);
       kt.move<T>().transpose(dy + (n * p.K + k0) * PQ, PQ, kn, PQ, dyb, L);
       for (int64_t q0 = 0; q0 < PQ; q0 += flush) {
@@ -331,8 +340,16 @@ void backward_weight_bcast(const KernelTable& kt, const ConvParams& p, const T* 
       }
     }
     if (pending > 0) drain();
+  });
+  parallel_for(blocks, [&](int64_t block) {
+    const int64_t g = block / kblocks, k0 = g * Kg + block % kblocks * L, kn = std::min<int64_t>(L, Kg - block % kblocks * L);
+    const double* bs = sums.data() + block * chunks * U * L;
     for (int64_t l = 0; l < kn; ++l)
-      for (int64_t u = 0; u < U; ++u) dw[(k0 + l) * U + u] = T(sum[size_t(u * L + l)]);
+      for (int64_t u = 0; u < U; ++u) {
+        double t = 0.0;
+        for (int64_t c = 0; c < chunks; ++c) t += bs[(c * U + u) * L + l];
+        dw[(k0 + l) * U + u] = T(t);
+      }
   });
 }
 

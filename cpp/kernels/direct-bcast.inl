@@ -20,9 +20,10 @@
 // dots: one accumulator per tap of a chunk; each dy pixel vector is loaded once
 // and multiplied into every tap's accumulator (Diba eq. 15): 6 kernel rows of 3
 // taps (dots_runs3) where taps come in runs of 3, else kUB taps (dots_chunk).
-// The runs took resnext50.l3.g32 (Zen 5, 1 thread, interleaved against the
-// kJB / kUB kernels alone, with the driver's changes of the same commit) from
-// 1.50 / 1.49 / 1.55 ms to 1.12 / 1.14 / 1.32 (fwd / bwd_data / bwd_weight).
+// The runs took resnext50.l3.g32 (Zen 5, 1 thread, old / new .so in alternating
+// processes, with the driver's changes that came with them) from 1.50 / 1.49 /
+// 1.55 ms with the kJB / kUB kernels alone to 1.12 / 1.14 / 1.13 (fwd / bwd_data /
+// bwd_weight; bwd_weight 1.32 before dots_runs3 took pixels in pairs).
 
 namespace direct_bcast_detail {
 
@@ -229,7 +230,7 @@ void direct_bcast_rows(const DirectBcastArgs<typename VT::T>& a) {
   constexpr int JB = VT::kAcc >= 24 ? 16 : 12;
   if (a.run >= kJB && a.run_step == 1) return rows_runs<VT, JB, 1>(a);
   if (a.run >= kJB && a.run_step == 2) return rows_runs<VT, JB, 2>(a);
-  for (int64_t q0 = 0; q0 < a.npix; q0 += direct_bcast_detail::kJB) direct_bcast_detail::rows_block<VT>(a, q0);
+  for (int64_t q0 = 0; q0 < a.npix; q0 += kJB) rows_block<VT>(a, q0);
 }
 
 template <class VT>
