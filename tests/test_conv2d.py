@@ -120,12 +120,12 @@ EXTRA_CASES = [
     # backward-input phases of 1 and 2 taps a kernel row), a 37-pixel row (blocks
     # of 13, 12, 12 at AVX-512, 10, 9, 9, 9 with 16 registers) under 5x5 taps (tap
     # runs of 5 = 3 + 2), a 1x1 whose whole plane is one run, and 7 images of 750
-    # pixels in backward-weight (float32 partial sums of at most 4096 pixels: 5
-    # images, then 2)
+    # pixels in backward-weight (8 groups: enough tasks that the batch is not split,
+    # so float32 partial sums of at most 4096 pixels take 5 images, then 2)
     Case("groups-16-long-rows-s2", (2, 32, 9, 40), (32, 16, 3, 3), stride=2, padding=1, groups=2),
     Case("groups-16-5x5-row-37", (1, 32, 6, 37), (16, 16, 5, 5), padding=2, groups=2),
     Case("groups-16-1x1-plane-run", (2, 32, 5, 7), (48, 16, 1, 1), groups=2),
-    Case("groups-16-bwd-weight-flush", (7, 32, 25, 30), (32, 16, 3, 3), padding=1, groups=2),
+    Case("groups-16-bwd-weight-flush", (7, 128, 25, 30), (128, 16, 3, 3), padding=1, groups=8),
     # a dense stem (C*R*S = 27): bwd_weight by the broadcast kernels, 20 output
     # channels in the lanes (float32 16 + 4, float64 8 + 8 + 4), rows of 10 at stride 2
     Case("stem-bcast-bwd-weight", (2, 3, 17, 19), (20, 3, 3, 3), stride=2, padding=1),
