@@ -25,6 +25,8 @@
 // 1.55 ms with the kJB / kUB kernels alone to 1.12 / 1.14 / 1.13 (fwd / bwd_data /
 // bwd_weight; bwd_weight 1.32 before dots_runs3 took pixels in pairs).
 
+#include "kernels/equal-chunks.inl"
+
 namespace direct_bcast_detail {
 
 constexpr int kJB = 8;  // pixels per rows block
@@ -103,29 +105,22 @@ inline void run_block(const DirectBcastArgs<typename VT::T>& a, int64_t q0) {
   for (int b = 0; b < JB; ++b) VT::store(a.out + a.ooff[q0 + b] * L, acc[b]);
 }
 
-// run_block for a block of n <= JB pixels (JB counts down to n at compile time).
-template <class VT, int JB, int STEP>
-inline void run_block_n(const DirectBcastArgs<typename VT::T>& a, int64_t q0, int64_t n) {
-  if constexpr (JB > 1) {
-    if (n < JB) {
-      run_block_n<VT, JB - 1, STEP>(a, q0, n);
-      return;
-    }
+// The blocks of the pixel run from r0, for equal_chunks.
+template <class VT, int STEP>
+struct RunBlocks {
+  const DirectBcastArgs<typename VT::T>& a;
+  int64_t r0;
+  template <int JB>
+  void operator()(int64_t first, int64_t) const {
+    run_block<VT, JB, STEP>(a, r0 + first);
   }
-  run_block<VT, JB, STEP>(a, q0);
-}
+};
 
 // Each run cut into the fewest blocks of at most JB pixels, of sizes that differ
 // by at most one (a 14-pixel row is one block, not 8 + 6).
 template <class VT, int JB, int STEP>
 void rows_runs(const DirectBcastArgs<typename VT::T>& a) {
-  const int64_t blocks = (a.run + JB - 1) / JB, base = a.run / blocks, extra = a.run % blocks;
-  for (int64_t r0 = 0; r0 < a.npix; r0 += a.run)
-    for (int64_t k = 0, q0 = r0; k < blocks; ++k) {
-      const int64_t n = base + (k < extra ? 1 : 0);
-      run_block_n<VT, JB, STEP>(a, q0, n);
-      q0 += n;
-    }
+  for (int64_t r0 = 0; r0 < a.npix; r0 += a.run) equal_chunks<JB>(a.run, RunBlocks<VT, STEP>{a, r0});
 }
 
 template <class VT, int UB>
@@ -201,22 +196,20 @@ void dots_runs3(const DirectBcastArgs<typename VT::T>& a, int64_t u0) {
   for (int k = 0; k < 3 * NR; ++k) VT::store(a.dw + (u0 + k) * L, acc[k]);
 }
 
-// dots_runs3 over n <= NR runs (NR counts down to n at compile time).
-template <class VT, int NR, int STEP>
-void dots_runs3_n(const DirectBcastArgs<typename VT::T>& a, int64_t u0, int64_t n) {
-  if constexpr (NR > 1) {
-    if (n < NR) {
-      dots_runs3_n<VT, NR - 1, STEP>(a, u0, n);
-      return;
-    }
+// dots_runs3 over a chunk of tap runs, for equal_chunks.
+template <class VT, int STEP>
+struct TapRunChunks {
+  const DirectBcastArgs<typename VT::T>& a;
+  template <int NR>
+  void operator()(int64_t first, int64_t) const {
+    dots_runs3<VT, NR, STEP>(a, 3 * first);
   }
-  dots_runs3<VT, NR, STEP>(a, u0);
-}
+};
 
-// Every tap chunk of dots_runs3 (NR runs a chunk).
+// Every tap run in equal chunks of at most NR runs.
 template <class VT, int NR, int STEP>
 void dots_runs3_all(const DirectBcastArgs<typename VT::T>& a) {
-  for (int64_t u0 = 0; u0 < a.ntaps; u0 += 3 * NR) dots_runs3_n<VT, NR, STEP>(a, u0, (a.ntaps - u0) / 3);
+  equal_chunks<NR>(a.ntaps / 3, TapRunChunks<VT, STEP>{a});
 }
 
 }  // namespace direct_bcast_detail

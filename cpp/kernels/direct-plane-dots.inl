@@ -146,7 +146,7 @@ template <class VT>
 void run(const DirectPlaneDotsArgs<typename VT::T>& a) {
   // Equal chunks of at most 12 taps (direct-plane-flat.inl: chunks; a 3x3 kernel is
   // one chunk on every ISA).
-  direct_plane_flat_detail::chunks<(VT::kAcc < 12 ? VT::kAcc : 12)>(a.ntaps, Chunk<VT>{a});
+  equal_chunks<(VT::kAcc < 12 ? VT::kAcc : 12)>(a.ntaps, Chunk<VT>{a});
 }
 
 }  // namespace direct_plane_dots_detail

@@ -17,6 +17,8 @@
 // needs no zero-filled copy. Only ISAs whose masks can hold any lane pattern
 // (VT::kBits: AVX-512, AVX2) take these paths.
 
+#include "kernels/equal-chunks.inl"
+
 namespace direct_plane_flat_detail {
 
 // Flat runs of at most kMaxBlocks vectors: the mask table lives on the stack.
@@ -219,33 +221,8 @@ void dots_tile(const DirectPlaneDotsArgs<typename VT::T>& a, int64_t t0, int64_t
   for (; ch < a.channels; ++ch) dots_channels<VT, TC, 1>(a, mk, t0, first, ch, nb, tail);
 }
 
-// Equal chunks of at most TCmax (<= 12) taps, for all the plane kernels (a 3x3
-// kernel is one chunk): calls f.template operator()<TC>(t0, k) for chunk k of TC
-// taps from t0.
-template <int TCmax, class F>
-void chunks(int64_t ntaps, const F& f) {
-  const int64_t count = (ntaps + TCmax - 1) / TCmax;
-  int64_t t0 = 0;
-  for (int64_t k = 0; k < count; ++k) {
-    const int64_t tc = (ntaps - t0 + (count - k) - 1) / (count - k);
-    switch (tc) {
-      case 1: f.template operator()<1>(t0, k); break;
-      case 2: f.template operator()<2>(t0, k); break;
-      case 3: f.template operator()<3>(t0, k); break;
-      case 4: f.template operator()<4>(t0, k); break;
-      case 5: f.template operator()<5>(t0, k); break;
-      case 6: f.template operator()<6>(t0, k); break;
-      case 7: f.template operator()<7>(t0, k); break;
-      case 8: f.template operator()<8>(t0, k); break;
-      case 9: f.template operator()<9>(t0, k); break;
-      case 10: f.template operator()<10>(t0, k); break;
-      case 11: f.template operator()<11>(t0, k); break;
-      default: f.template operator()<12>(t0, k); break;
-    }
-    t0 += tc;
-  }
-}
-
+// The plane kernels take their taps in equal_chunks of at most 12 (a 3x3 kernel
+// is one chunk).
 template <class VT>
 struct RowsChunk {
   const DirectPlaneRowsArgs<typename VT::T>& a;
@@ -276,7 +253,7 @@ bool direct_plane_rows_flat(const DirectPlaneRowsArgs<typename VT::T>& a) {
     return false;
   } else {
     if (a.n >= VT::L || a.src_row != a.n || a.out_row != a.n || a.m * a.n > d::kMaxBlocks * VT::L) return false;
-    d::chunks<12>(a.ntaps, d::RowsChunk<VT>{a});
+    equal_chunks<12>(a.ntaps, d::RowsChunk<VT>{a});
     return true;
   }
 }
@@ -298,7 +275,7 @@ bool direct_plane_dots_flat(const DirectPlaneDotsArgs<typename VT::T>& a) {
       any = true;
     }
     if (!any || (r1 - r0) * a.n > d::kMaxBlocks * VT::L) return false;
-    d::chunks<12>(a.ntaps, d::DotsChunk<VT>{a, r0, r1});
+    equal_chunks<12>(a.ntaps, d::DotsChunk<VT>{a, r0, r1});
     return true;
   }
 }

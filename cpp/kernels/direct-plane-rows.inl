@@ -10,12 +10,12 @@
 // here the taps are compile-time unrolled, so no tap costs scalar work per tile).
 // The rows split into runs where the same taps are live (padding at the top and
 // bottom); each run's column masks are built once per call, so the row loop only
-// loads, multiplies and adds (a tap off in the run has an empty mask: no lane read).
-// Vectors where a tap's mask is all lanes load without one: on Zen 5 a masked
-// load that misses the caches costs 2-3x a plain one (14-float rows of a 3.2 MB
-// array from DRAM: 250 vs 91 us), and mobilenet.dw1 (112x112 planes, 25 MB read
-// and written a call) went from 1.69 / 1.73 ms to 1.12 / 1.11 (fwd / bwd_data,
-// 1 thread, old / new .so in alternating processes).
+// loads, multiplies and adds (a tap off in the run has an empty mask: no lane read;
+// on vectors where every tap is valid it is skipped). Those vectors load without a
+// mask: on Zen 5 a masked load that misses the caches costs 2-3x a plain one
+// (14-float rows of a 3.2 MB array from DRAM: 250 vs 91 us), and mobilenet.dw1
+// (112x112 planes, 25 MB read and written a call) went from 1.69 / 1.73 ms to
+// 1.12 / 1.11 (fwd / bwd_data, 1 thread, old / new .so in alternating processes).
 
 #include "kernels/direct-plane-flat.inl"
 
@@ -26,7 +26,7 @@ struct Runs {
   using M = typename VT::M;
   static constexpr int kRuns = 2 * TC + 1;
   int64_t r0[kRuns], r1[kRuns];
-  M first[kRuns][TC], last[kRuns][TC], mid[kRuns][TC];
+  M first[kRuns][TC], last[kRuns][TC];
   bool on[kRuns][TC];
   int count = 0;
 };
@@ -55,18 +55,18 @@ inline void rows_block(const DirectPlaneRowsArgs<typename VT::T>& a, const Runs<
     }
 #pragma GCC unroll 12
     for (int c = 0; c < TC; ++c) {
-      const M mk = first ? R.first[k][c]
-                         : (last ? R.last[k][c]
-                                 : (inner ? R.mid[k][c]
-                                          : (R.on[k][c] ? VT::lanes(los[c] - j0, his[c] - j0) : none)));
       const T* s = src + offs[c] + i * src_row + j0;
-      if (inner && R.on[k][c]) {  // all lanes: a plain load
+      if (inner) {  // every tap valid on the whole vector: all lanes (plain loads), or none if off in the run
+        if (R.on[k][c]) {
 #pragma GCC unroll 8
-        for (int mi = 0; mi < MI; ++mi) acc[mi] = VT::fma(wv[c], VT::load(s + mi * src_row), acc[mi]);
-      } else {
-#pragma GCC unroll 8
-        for (int mi = 0; mi < MI; ++mi) acc[mi] = VT::fma(wv[c], VT::load(s + mi * src_row, mk), acc[mi]);
+          for (int mi = 0; mi < MI; ++mi) acc[mi] = VT::fma(wv[c], VT::load(s + mi * src_row), acc[mi]);
+        }
+        continue;
       }
+      const M mk = first ? R.first[k][c]
+                         : (last ? R.last[k][c] : (R.on[k][c] ? VT::lanes(los[c] - j0, his[c] - j0) : none));
+#pragma GCC unroll 8
+      for (int mi = 0; mi < MI; ++mi) acc[mi] = VT::fma(wv[c], VT::load(s + mi * src_row, mk), acc[mi]);
     }
 #pragma GCC unroll 8
     for (int mi = 0; mi < MI; ++mi) {
@@ -97,7 +97,7 @@ void tile(const DirectPlaneRowsArgs<typename VT::T>& a, int64_t t0, bool init) {
   const int64_t ja = (lo_max + L - 1) / L * L;
   const int64_t jb = hi_min >= ja + L ? ja + (hi_min - ja) / L * L : ja;
   const int64_t jl = (n - 1) / L * L;
-  const M none = VT::lanes(0, 0), all = VT::lanes(0, L);
+  const M none = VT::lanes(0, 0);
   // Row runs: every row of [0, m) is in one run (rows no tap reaches get the bias).
   int64_t cuts[2 * TC + 2];
   int ncut = 0;
@@ -125,7 +125,6 @@ void tile(const DirectPlaneRowsArgs<typename VT::T>& a, int64_t t0, bool init) {
       R.on[q][c] = on;
       R.first[q][c] = on ? VT::lanes(los[c], his[c]) : none;
       R.last[q][c] = on ? VT::lanes(los[c] - jl, his[c] - jl) : none;
-      R.mid[q][c] = on ? all : none;
     }
   }
   for (int64_t ch = 0; ch < a.channels; ++ch) {
@@ -158,7 +157,7 @@ template <class VT>
 void run(const DirectPlaneRowsArgs<typename VT::T>& a) {
   // Equal chunks of at most 12 taps (direct-plane-flat.inl: chunks); the first
   // starts from the bias, the others add to what the earlier ones wrote.
-  direct_plane_flat_detail::chunks<(VT::kAcc < 12 ? VT::kAcc : 12)>(a.ntaps, Chunk<VT>{a});
+  equal_chunks<(VT::kAcc < 12 ? VT::kAcc : 12)>(a.ntaps, Chunk<VT>{a});
 }
 
 }  // namespace direct_plane_rows_detail
