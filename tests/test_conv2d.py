@@ -67,6 +67,11 @@ EXTRA_CASES = [
     Case("depthwise-flat-asym", (2, 7, 9, 6), (7, 1, 3, 3), padding=(0, 1, 0, 2), groups=7),
     Case("depthwise-flat-5x5-dilated", (1, 3, 11, 11), (3, 1, 5, 5), padding=4, dilation=2, groups=3),
     Case("depthwise-flat-tall", (2, 3, 40, 13), (3, 1, 3, 3), padding=1, groups=3),
+    # their tap runs (AVX-512; kernel rows of 3 consecutive taps, one load and two
+    # lane shifts): MobileNet's 7x7 planes (flat in float64 too; a 1-lane last block),
+    # and 8 x 3 taps in two chunks of 12 (the second adds to what the first wrote)
+    Case("depthwise-flat-runs-7x7", (3, 5, 7, 7), (5, 1, 3, 3), padding=1, groups=5),
+    Case("depthwise-flat-runs-8x3-two-chunks", (2, 3, 9, 7), (3, 1, 8, 3), padding=(3, 4, 1, 1), groups=3),
     # strided depthwise with output rows narrower than a vector: stride 2 (odd
     # channel count), stride (2, 1) with the padding all on the left, stride 3 with
     # dilation 2

@@ -42,8 +42,9 @@
 //         + sum_{z < planes, rlo[t] <= r < rhi[t], lo[t] <= j < hi[t]}
 //             D[z*dy_p + r*dy_row + j] * X[z*src_p + r*src_row + j]
 //
-//   X is read only at the (z, r, j) of the sum, so off[t] may be negative where
-//   padding makes a tap start before its row. Partial sums are vectors
+//   X is read only at the (z, r, j) of the sum (on the flat path's tap runs,
+//   anywhere between the first and the last pixel of a plane that some tap reads),
+//   so off[t] may be negative where padding makes a tap start before its row. Partial sums are vectors
 //   (of T) whose lanes are added in a fixed order per ISA: deterministic for any channel
 //   split. A tap with an empty range gives 0.
 //
@@ -55,9 +56,12 @@
 //     out[c*out_c + i*out_row + j] = (bias ? bias[c*bias_c] : 0)
 //         + sum_{t < ntaps, rlo[t] <= i < rhi[t], lo[t] <= j < hi[t]} W[widx[t]] * X[off[t] + i*src_row + j]
 //
-//   summed in tap order. X is read only at the (i, j) of the sum (off[t] may be
-//   negative where padding makes a tap start before the plane); every out element
-//   of the m x n block is written, those no tap reaches with the bias.
+//   summed in an order fixed by the geometry (tap order, or per tap run then run
+//   order on the flat path's runs), so the same for any channel split. X is read
+//   only at the (i, j) of the sum (off[t] may be negative where padding makes a tap
+//   start before the plane), or, on the flat path's runs, anywhere between the
+//   first and the last pixel some tap reads; every out element of the m x n block
+//   is written, those no tap reaches with the bias.
 //
 // channel-vector rows and dots (depthwise with multiplier 1 on small planes: one
 // vector holds the same pixel of L = <t>_direct_cvec_lanes channels, so a

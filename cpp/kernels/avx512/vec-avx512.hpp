@@ -94,6 +94,7 @@ struct VecF32 {
   static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
   static void store(T* p, V v, M m) { _mm512_mask_storeu_ps(p, m, v); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
   // Lanes l with lo <= l < hi.
   static M lanes(int64_t lo, int64_t hi) {
     const unsigned a = unsigned(clamp_lane(lo, L)), b = unsigned(clamp_lane(hi, L));
@@ -103,6 +104,19 @@ struct VecF32 {
   static constexpr bool kBits = true;
   static M bits(unsigned b) { return M(b); }
   static bool none(M m) { return m == 0; }
+  // The flat kernels' tap runs (direct-plane-flat.inl): shift_in<S>(lo, hi) is lanes
+  // [S, S + L) of lo's lanes followed by hi's, one valignd; keep(v) pins a loaded
+  // vector in a register, so the compiler does not fold its load into each of its
+  // uses again (on this Zen 5 a 512-bit load issues once per cycle, half the FMA rate).
+  static constexpr bool kShiftIn = true;
+  template <int S>
+  static V shift_in(V lo, V hi) {
+    return _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), S));
+  }
+  static V keep(V v) {
+    __asm__("" : "+v"(v));
+    return v;
+  }
   // Lane permutes and masked FMAs (the plane-expand kernel): lane l of permute(idx, v)
   // is v[idx[l]]; fma(a, b, c, m) is a*b + c in the lanes of m and c elsewhere.
   using I = __m512i;
@@ -137,6 +151,7 @@ struct VecF64 {
   static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
   static void store(T* p, V v, M m) { _mm512_mask_storeu_pd(p, m, v); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  static V add(V a, V b) { return _mm512_add_pd(a, b); }
   static M lanes(int64_t lo, int64_t hi) {
     const unsigned a = unsigned(clamp_lane(lo, L)), b = unsigned(clamp_lane(hi, L));
     return M(((1u << b) - 1u) & ~((1u << a) - 1u));
@@ -145,6 +160,15 @@ struct VecF64 {
   static constexpr bool kBits = true;
   static M bits(unsigned b) { return M(b); }
   static bool none(M m) { return m == 0; }
+  static constexpr bool kShiftIn = true;  // as VecF32
+  template <int S>
+  static V shift_in(V lo, V hi) {
+    return _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(hi), _mm512_castpd_si512(lo), S));
+  }
+  static V keep(V v) {
+    __asm__("" : "+v"(v));
+    return v;
+  }
   using I = __m512i;
   static I index(const int32_t* idx) {
     return _mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx)));
