@@ -72,6 +72,12 @@ EXTRA_CASES = [
     # and 8 x 3 taps in two chunks of 12 (the second adds to what the first wrote)
     Case("depthwise-flat-runs-7x7", (3, 5, 7, 7), (5, 1, 3, 3), padding=1, groups=5),
     Case("depthwise-flat-runs-8x3-two-chunks", (2, 3, 9, 7), (3, 1, 8, 3), padding=(3, 4, 1, 1), groups=3),
+    # and the plane-dots kernel's (rows of more than a vector): a row of 37 (float32
+    # 16 + 16 + 5), valid padding (dy rows of 33 in x rows of 35), and padding wider
+    # than a vector (the middle vectors' column masks are not full)
+    Case("depthwise-runs-row-37", (2, 3, 9, 37), (3, 1, 3, 3), padding=1, groups=3),
+    Case("depthwise-runs-valid-35", (2, 3, 8, 35), (3, 1, 3, 3), groups=3),
+    Case("depthwise-runs-pad>vector", (1, 2, 6, 40), (2, 1, 3, 3), padding=(2, 1, 17, 18), groups=2),
     # strided depthwise with output rows narrower than a vector: stride 2 (odd
     # channel count), stride (2, 1) with the padding all on the left, stride 3 with
     # dilation 2

@@ -169,6 +169,16 @@ void rows_channels(const DirectPlaneRowsArgs<typename VT::T>& a, const typename 
 // the tile takes the path above.
 constexpr int kRun = 3;
 
+// VT::kShiftIn where VT has it, else false (only the AVX-512 traits do).
+template <class VT>
+constexpr auto has_shift_in(int) -> decltype(VT::kShiftIn, bool()) {
+  return VT::kShiftIn;
+}
+template <class VT>
+constexpr bool has_shift_in(long) {
+  return false;
+}
+
 constexpr int kMaxRuns = 4;  // runs in a chunk of at most 12 taps
 
 struct RunPlan {
@@ -315,7 +325,7 @@ void rows_tile(const DirectPlaneRowsArgs<typename VT::T>& a, int64_t t0, bool in
   using M = typename VT::M;
   constexpr int L = VT::L, CH = kShare<VT>;
   const int64_t total = a.m * a.n, nb = (total + L - 1) / L;
-  if constexpr (VT::kShiftIn && TC % kRun == 0) {
+  if constexpr (has_shift_in<VT>(0) && TC % kRun == 0) {
     const RunPlan& P = run_plan<L, TC>(0, total, a.n, a.off + t0, a.rlo + t0, a.rhi + t0, a.lo + t0, a.hi + t0);
     if (P.ok) {
       rows_run_tile<VT, TC>(a, P, t0, init);
@@ -452,7 +462,7 @@ void dots_tile(const DirectPlaneDotsArgs<typename VT::T>& a, int64_t t0, int64_t
   // The rows some tap reads, [r0, r1), as one flat run.
   const int64_t first = r0 * a.n, total = (r1 - r0) * a.n, nb = (total + L - 1) / L;
   const M tail = VT::lanes(0, total - (nb - 1) * L);
-  if constexpr (VT::kShiftIn && TC % kRun == 0) {
+  if constexpr (has_shift_in<VT>(0) && TC % kRun == 0) {
     const RunPlan& P = run_plan<L, TC>(r0, total, a.n, a.off + t0, a.rlo + t0, a.rhi + t0, a.lo + t0, a.hi + t0);
     if (P.ok) {
       dots_run_tile<VT, TC>(a, P, t0, first, nb, tail);

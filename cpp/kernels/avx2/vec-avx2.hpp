@@ -93,7 +93,6 @@ struct VecF32 {
   }
   // Any lane pattern (bit l = lane l): the flat plane kernels' masks.
   static constexpr bool kBits = true;
-  static constexpr bool kShiftIn = false;  // the flat kernels' tap runs are AVX-512 only
   static M bits(unsigned b) {
     const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
     return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(int(b)), sel), sel);
@@ -132,7 +131,6 @@ struct VecF64 {
   }
   // Any lane pattern (bit l = lane l): the flat plane kernels' masks.
   static constexpr bool kBits = true;
-  static constexpr bool kShiftIn = false;  // the flat kernels' tap runs are AVX-512 only
   static M bits(unsigned b) {
     const __m256i sel = _mm256_setr_epi64x(1, 2, 4, 8);
     return _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_set1_epi64x(int64_t(b)), sel), sel);
