@@ -156,13 +156,18 @@ def test_auto_lanes_rule():
 
 @pytest.mark.parametrize("pass_", ["fwd", "bwd_data", "bwd_weight"])
 def test_explain_names_the_direct_kernels(pass_):
-    # depthwise at stride 2: channel-vector (the backward passes with AVX-512: plane
-    # expand); a dense stem with C*R*S <= 32: rows, and in bwd_weight broadcast where
-    # its 8 output channels fill a vector (AVX2, generic), else (AVX-512's 16 lanes
-    # half idle on a 28x28 plane) dots; with 16 output channels broadcast everywhere
+    # depthwise at stride 2: channel-vector (with AVX-512, fwd: the plane stride-2
+    # kernel, which needs 3 kernel columns, so a 5-wide kernel keeps the
+    # channel-vector one; the backward passes: plane expand); a dense stem with
+    # C*R*S <= 32: rows, and in bwd_weight broadcast where its 8 output channels fill
+    # a vector (AVX2, generic), else (AVX-512's 16 lanes half idle on a 28x28 plane)
+    # dots; with 16 output channels broadcast everywhere
     e = convbp.explain((2, 32, 28, 28), (32, 1, 3, 3), stride=2, padding=1, groups=32, pass_=pass_, algo="direct")
-    expand = convbp.config()["isa"] == "avx512" and pass_ != "fwd"
-    assert ("kernels: plane expand" if expand else "kernels: channel-vector") in e["reason"]
+    avx512 = convbp.config()["isa"] == "avx512"
+    want = ("kernels: plane stride-2 rows" if pass_ == "fwd" else "kernels: plane expand") if avx512 else "kernels: channel-vector"
+    assert want in e["reason"]
+    e = convbp.explain((2, 32, 28, 28), (32, 1, 3, 5), stride=2, padding=1, groups=32, pass_="fwd", algo="direct")
+    assert "kernels: channel-vector" in e["reason"]
     e = convbp.explain((2, 3, 28, 28), (8, 3, 3, 3), padding=1, pass_=pass_, algo="direct")
     half = convbp.config()["isa"] == "avx512"
     assert ("kernels: rows" if pass_ != "bwd_weight" else "kernels: dots" if half else "kernels: broadcast") in e["reason"]

@@ -84,6 +84,14 @@ EXTRA_CASES = [
     Case("depthwise-flat-s2", (2, 5, 14, 10), (5, 1, 3, 3), stride=2, padding=1, groups=5),
     Case("depthwise-flat-s2x1-left-pad", (1, 3, 9, 8), (3, 1, 3, 3), stride=(2, 1), padding=(1, 0, 2, 0), groups=3),
     Case("depthwise-flat-s3-dilated", (1, 2, 12, 12), (2, 1, 3, 3), stride=3, padding=2, dilation=2, groups=2),
+    # the plane stride-2 kernel (AVX-512 forward, column stride 2, 3 kernel columns):
+    # row stride 1 with outputs of exactly two float32 vectors (the last lane's third
+    # tap from the next input vector), 5 dilated kernel rows with asymmetric padding
+    # and a partial second vector, and one kernel row with 5 columns of right padding
+    Case("depthwise-s2-rows-64", (2, 3, 9, 64), (3, 1, 3, 3), stride=(1, 2), padding=1, groups=3),
+    Case("depthwise-s2-5x3-dilated", (1, 4, 17, 33), (4, 1, 5, 3), stride=2, padding=(3, 1, 1, 4), dilation=(2, 1),
+         groups=4),
+    Case("depthwise-s2-1x3-pad-right", (2, 2, 3, 20), (2, 1, 1, 3), stride=2, padding=(0, 0, 0, 5), groups=2),
     # the stride-phase route (AVX-512: planes at most a vector wide split into
     # phases): MobileNet's 14x14 stride 2 with more channels than one split holds
     # (fwd: blocks of 167 and 3; bwd_weight: 83, 83 and 4), more images than one

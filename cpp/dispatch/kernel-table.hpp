@@ -43,6 +43,7 @@ struct DirectKernels {
   void (*bcast_dots)(const DirectBcastArgs<T>&);
   void (*plane_expand)(const DirectPlaneExpandArgs<T>&);       // null where the ISA has none
   void (*plane_expand_dots)(const DirectPlaneExpandArgs<T>&);  // null where the ISA has none
+  void (*plane_s2)(const DirectPlaneS2Args<T>&);                 // null where the ISA has none
 };
 
 struct KernelTable {

@@ -119,6 +119,7 @@ template <typename T>
 void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
   if (expand_fits(p, kt, sizeof(T) == 8, Pass::Forward)) return forward_expand(kt, p, x, w, bias, y);
   if (phases_fits(p, kt.isa, kt.direct<T>().cvec_lanes)) return forward_phases(kt, p, x, w, bias, y);
+  if (plane_s2_fits(p, kt, sizeof(T) == 8)) return forward_planes_s2(kt, p, x, w, bias, y);
   if (cvec_fits(p)) return forward_cvec(kt, p, x, w, bias, y);
   if (bcast_fits(p, Pass::Forward, kt.direct<T>().bcast_lanes)) return forward_bcast(kt, p, x, w, bias, y);
   if (plane_rows_fits(p)) return forward_planes(kt, p, x, w, bias, y);
@@ -598,6 +599,9 @@ std::string describe(const ConvParams& p, Pass pass, DType dtype) {
     return "kernels: plane " + std::string(pass == Pass::Forward ? "rows" : "dots") +
            " after a split of the input into its stride phases (depthwise, planes at most " + std::to_string(cvec) +
            " wide; each phase plane one flat run, per-lane masks)";
+  if (pass == Pass::Forward && plane_s2_fits(p, kt, dtype == DType::F64))
+    return "kernels: plane stride-2 rows (depthwise, column stride 2, 3 kernel columns; each input row loaded once "
+           "per kernel row, its even and odd columns split by lane permutes; AVX-512)";
   if (cvec_fits(p))
     return "kernels: channel-vector (depthwise; a vector holds one pixel of " + std::to_string(cvec) + " channels)";
   if (bcast_fits(p, pass, bcast))

@@ -26,6 +26,12 @@ void backward_weight_planes(const KernelTable& kt, const ConvParams& p, const T*
 bool plane_rows_fits(const ConvParams& p);
 template <typename T>
 void forward_planes(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
+
+// The forward pass of depthwise convolutions (multiplier 1) with column stride 2 and
+// 3 kernel columns of dilation 1, by the plane stride-2 kernel (AVX-512).
+bool plane_s2_fits(const ConvParams& p, const KernelTable& kt, bool f64);
+template <typename T>
+void forward_planes_s2(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
 template <typename T>
 void backward_input_planes(const KernelTable& kt, const ConvParams& p, const T* dy, const T* w, T* dx);
 

@@ -95,6 +95,49 @@ void forward_planes(const KernelTable& kt, const ConvParams& p, const T* x, cons
   });
 }
 
+bool plane_s2_fits(const ConvParams& p, const KernelTable& kt, bool f64) {
+  const bool kernel = f64 ? kt.direct<double>().plane_s2 != nullptr : kt.direct<float>().plane_s2 != nullptr;
+  const int64_t lanes = f64 ? 8 : 16;
+  return kernel && p.groups > 1 && p.Cg() == 1 && p.Kg() == 1 && p.stride_w == 2 && p.S == 3 && p.dil_w == 1 &&
+         p.R <= kPlaneS2MaxRows && (p.Q() + lanes - 1) / lanes <= kPlaneS2MaxVectors;
+}
+
+template <typename T>
+void forward_planes_s2(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
+  if (!plane_s2_fits(p, kt, sizeof(T) == 8))
+    throw std::logic_error("direct forward_planes_s2: needs a depthwise convolution with column stride 2 and 3 "
+                           "kernel columns (AVX-512)");
+  const auto plane_s2 = kt.direct<T>().plane_s2;
+  const int64_t P = p.P(), Q = p.Q(), C = p.C, HW = p.H * p.W;
+  DirectPlaneS2Args<T> base;
+  base.src_c = HW;
+  base.w_c = p.R * p.S;
+  base.out_c = P * Q;
+  base.bias_c = 1;
+  base.m = P;
+  base.n = Q;
+  base.out_row = Q;
+  base.H = p.H;
+  base.W = p.W;
+  base.src_row = p.W;
+  base.rows = p.R;
+  base.sh = p.stride_h;
+  base.dh = p.dil_h;
+  base.top = p.pad_top;
+  base.left = p.pad_left;
+  const ChannelSplit sp = split_channels(p.N, C, P * Q);
+  parallel_for(p.N * sp.cblocks, [&](int64_t task) {
+    const int64_t n = task / sp.cblocks, c0 = task % sp.cblocks * sp.cb, cn = std::min(sp.cb, C - c0);
+    DirectPlaneS2Args<T> a = base;
+    a.channels = cn;
+    a.src = x + (n * C + c0) * HW;
+    a.w = w + c0 * base.w_c;
+    a.bias = bias ? bias + c0 : nullptr;
+    a.out = y + (n * C + c0) * P * Q;
+    plane_s2(a);
+  });
+}
+
 // At stride 1 the dilated dy is dy itself: dx is one correlation of dy with
 // rot180(w), its taps from phase_taps (direct-geometry.hpp) with one phase.
 template <typename T>
@@ -132,7 +175,8 @@ void backward_input_planes(const KernelTable& kt, const ConvParams& p, const T* 
 
 #define CONVBP_INSTANTIATE(T)                                                                                    \
   template void forward_planes<T>(const KernelTable&, const ConvParams&, const T*, const T*, const T*, T*); \
-  template void backward_input_planes<T>(const KernelTable&, const ConvParams&, const T*, const T*, T*);
+  template void backward_input_planes<T>(const KernelTable&, const ConvParams&, const T*, const T*, T*);        \
+  template void forward_planes_s2<T>(const KernelTable&, const ConvParams&, const T*, const T*, const T*, T*);
 CONVBP_INSTANTIATE(float)
 CONVBP_INSTANTIATE(double)
 #undef CONVBP_INSTANTIATE

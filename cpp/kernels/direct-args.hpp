@@ -236,6 +236,31 @@ struct DirectPlaneExpandArgs {
   double* dw = nullptr;  // channels x wrows*wcols sums, added to
 };
 
+// plane stride-2 rows (forward of depthwise convolutions, multiplier 1, with column
+// stride 2 and 3 kernel columns of dilation 1; AVX-512): for c < channels, i < m, j < n,
+// with X = src + c*src_c, W = w + c*w_c:
+//
+//   out[c*out_c + i*out_row + j] = (bias ? bias[c*bias_c] : 0)
+//       + sum_{r < rows, s < 3, 0 <= h < H, 0 <= v < W} W[r*3 + s] * X[h*src_row + v]
+//         with h = i*sh + r*dh - top, v = 2*j + s - left
+//
+// in an order fixed by the geometry. X is read only inside its H rows (src_row == W:
+// the plane's H*W elements); at most kPlaneS2MaxVectors vectors of outputs a row.
+constexpr int64_t kPlaneS2MaxRows = 5;
+constexpr int64_t kPlaneS2MaxVectors = 32;
+
+template <typename T>
+struct DirectPlaneS2Args {
+  int64_t channels = 0, src_c = 0, w_c = 0, out_c = 0, bias_c = 0;
+  int64_t m = 0, n = 0, out_row = 0;
+  int64_t H = 0, W = 0, src_row = 0;
+  int64_t rows = 0, sh = 1, dh = 1, top = 0, left = 0;
+  const T* src = nullptr;
+  const T* w = nullptr;
+  const T* bias = nullptr;
+  T* out = nullptr;
+};
+
 template <typename T>
 struct DirectBcastArgs {
   int64_t npix = 0, ntaps = 0;

@@ -124,6 +124,15 @@ void f32_direct_plane_expand_dots(const DirectPlaneExpandArgs<float>& a);
 void f64_direct_plane_expand_dots(const DirectPlaneExpandArgs<double>& a);
 }  // namespace avx512
 
+// <t>-direct-plane-s2-<isa>.cpp: the forward pass of depthwise layers with column
+// stride 2 and 3 kernel columns (kernels/direct-plane-s2.inl), the columns split
+// into even and odd in registers by lane permutes. AVX-512 only (two-source
+// permutes over a whole vector).
+namespace avx512 {
+void f32_direct_plane_s2(const DirectPlaneS2Args<float>& a);
+void f64_direct_plane_s2(const DirectPlaneS2Args<double>& a);
+}  // namespace avx512
+
 #undef CONVBP_DECLARE_ISA_KERNELS
 
 }  // namespace convbp

@@ -113,6 +113,10 @@ struct VecF32 {
   static V shift_in(V lo, V hi) {
     return _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), S));
   }
+  template <int S>
+  static V shift_in(V lo, V hi, M m) {  // 0 outside m
+    return _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(m, _mm512_castps_si512(hi), _mm512_castps_si512(lo), S));
+  }
   static V keep(V v) {
     __asm__("" : "+v"(v));
     return v;
@@ -122,6 +126,9 @@ struct VecF32 {
   using I = __m512i;
   static I index(const int32_t* idx) { return _mm512_loadu_si512(idx); }
   static V permute(I idx, V v) { return _mm512_permutexvar_ps(idx, v); }
+  // Lane l of permute2(idx, a, b) is lane idx[l] of a's lanes followed by b's.
+  static V permute2(I idx, V a, V b) { return _mm512_permutex2var_ps(a, idx, b); }
+  static V permute2(I idx, V a, V b, M m) { return _mm512_maskz_permutex2var_ps(m, a, idx, b); }  // 0 outside m
   static V fma(V a, V b, V c, M m) { return _mm512_mask3_fmadd_ps(a, b, c, m); }
   static V blend(M m, V a, V b) { return _mm512_mask_blend_ps(m, a, b); }  // b in the lanes of m
   // acc[l] += v[l] in float64, l < 16.
@@ -165,6 +172,10 @@ struct VecF64 {
   static V shift_in(V lo, V hi) {
     return _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(hi), _mm512_castpd_si512(lo), S));
   }
+  template <int S>
+  static V shift_in(V lo, V hi, M m) {
+    return _mm512_castsi512_pd(_mm512_maskz_alignr_epi64(m, _mm512_castpd_si512(hi), _mm512_castpd_si512(lo), S));
+  }
   static V keep(V v) {
     __asm__("" : "+v"(v));
     return v;
@@ -174,6 +185,8 @@ struct VecF64 {
     return _mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(idx)));
   }
   static V permute(I idx, V v) { return _mm512_permutexvar_pd(idx, v); }
+  static V permute2(I idx, V a, V b) { return _mm512_permutex2var_pd(a, idx, b); }
+  static V permute2(I idx, V a, V b, M m) { return _mm512_maskz_permutex2var_pd(m, a, idx, b); }
   static V fma(V a, V b, V c, M m) { return _mm512_mask3_fmadd_pd(a, b, c, m); }
   static V blend(M m, V a, V b) { return _mm512_mask_blend_pd(m, a, b); }
   static void add_to(double* acc, V v) { _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), v)); }

@@ -1,0 +1,157 @@
+// The "plane stride-2 rows" micro-kernel of the direct route: the forward pass of
+// depthwise convolutions (multiplier 1) with column stride 2 and 3 kernel columns of
+// dilation 1 (MobileNet's and most networks' strided depthwise layers), written once
+// over the AVX-512 vector traits and instantiated by f32/f64-direct-plane-s2-avx512.cpp.
+// Contract: direct-args.hpp ("plane stride-2 rows"). Included *inside* an ISA
+// namespace (see direct-rows.inl for why): no #include, no std:: calls.
+//
+// Diba eq. 6 with stride 2 along the row: output column j of kernel column s reads
+// input column 2j + s - left. A vector of L outputs reads 2L + 1 consecutive input
+// columns from base = 2*L*k - left, so three vectors v0, v1, v2 of the input row hold
+// them and two lane permutes deinterleave them: s = 0 takes the even lanes of v0:v1,
+// s = 1 the odd ones, and s = 2 is s = 0 one lane on (valignd with v2's first lane).
+// Each input value is loaded once per kernel row instead of once per tap, and no
+// copy of the input is split into column phases first.
+//
+// Why: the channel-vector route spent 53% of mobilenet.dw6s2's forward time
+// transposing 16 planes into pixel vectors and back, the phase route a split copy
+// and masked loads. Columns outside [0, W) come as zeros from the masked loads of
+// the row's edge vectors (a masked-off lane is not read); rows outside [0, H) are
+// skipped.
+
+namespace direct_plane_s2_detail {
+
+constexpr int64_t kMaxVectors = kPlaneS2MaxVectors;
+
+// Elements [p, p + L) of the plane X (flat): plain where they are inside its
+// `size` elements, else masked to them (zero outside, not read there).
+template <class VT>
+inline typename VT::V load_plane(const typename VT::T* X, int64_t p, int64_t size) {
+  constexpr int L = VT::L;
+  if (p >= 0 && p + L <= size) return VT::load(X + p);
+  return VT::load(X + p, VT::lanes(-p, size - p));
+}
+
+// The lanes of output vector k whose kernel column s reads inside [0, W), for s < 3,
+// and which of v0, v1, v2 hold such a column.
+template <class VT>
+struct VectorCols {
+  typename VT::M m[3];
+  bool need[3];
+  bool full;  // every lane reads inside the row for every s: no masks
+  VectorCols() = default;
+  VectorCols(const DirectPlaneS2Args<typename VT::T>& a, int64_t k) {
+    constexpr int L = VT::L;
+    const int64_t base = 2 * L * k - a.left;
+    unsigned bits[3] = {0, 0, 0};
+    for (int l = 0; l < L; ++l)  // every lane, also past n (s2 takes s0's next lane)
+      for (int s = 0; s < 3; ++s) {
+        const int64_t v = base + 2 * l + s;
+        if (v >= 0 && v < a.W) bits[s] |= 1u << l;
+      }
+    for (int s = 0; s < 3; ++s) m[s] = VT::bits(bits[s]);
+    full = bits[0] == (1u << L) - 1u && bits[1] == (1u << L) - 1u && bits[2] == (1u << L) - 1u;
+    // v0 holds columns base..base+L-1, v1 the next L, v2's first lane column base+2L.
+    need[0] = base + L > 0 && base < a.W;
+    need[1] = base + 2 * L > 0 && base + L < a.W;
+    need[2] = bits[2] >> (L - 1) & 1u;
+  }
+};
+
+// MI output rows from row i, output vector k (columns [k*L, k*L + L)), R kernel rows.
+// Loads take whole vectors of the plane (lanes outside the row are dropped by the
+// FMAs' column masks); only the plane's first and last elements need masked loads.
+template <class VT, int R, int MI, bool Masked>
+inline void rows_block(const DirectPlaneS2Args<typename VT::T>& a, const VectorCols<VT>& vc, const typename VT::V* wv,
+                       typename VT::V bias, typename VT::I even, typename VT::I odd, const typename VT::T* X,
+                       typename VT::T* O, int64_t i, int64_t k) {
+  using T = typename VT::T;
+  using V = typename VT::V;
+  constexpr int L = VT::L;
+  const int64_t base = 2 * L * k - a.left, H = a.H, size = a.H * a.src_row;
+  const typename VT::M m0 = vc.m[0], m1 = vc.m[1], m2 = vc.m[2];
+  const bool need0 = vc.need[0], need1 = vc.need[1], need2 = vc.need[2];
+  V acc[MI];
+#pragma GCC unroll 8
+  for (int mi = 0; mi < MI; ++mi) acc[mi] = bias;
+#pragma GCC unroll 5
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+    for (int mi = 0; mi < MI; ++mi) {
+      const int64_t h = (i + mi) * a.sh + r * a.dh - a.top;
+      if (h < 0 || h >= H) continue;
+      const int64_t p = h * a.src_row + base;
+      const V v0 = need0 ? load_plane<VT>(X, p, size) : VT::zero();
+      const V v1 = need1 ? load_plane<VT>(X, p + L, size) : VT::zero();
+      const V v2 = need2 ? load_plane<VT>(X, p + 2 * L, size) : VT::zero();
+      // Zero-masked permutes and plain FMAs: merge-masked FMAs made mobilenet.dw2s2
+      // 1.6x slower on this Zen 5 (1.99 against 1.26 ms).
+      // s0's lane l + 1 has s2's lane l's column. Masked only on the row's edge
+      // vectors: masked permutes everywhere made mobilenet.dw2s2 1.2x slower.
+      const V s0 = Masked ? VT::permute2(even, v0, v1, m0) : VT::permute2(even, v0, v1);
+      const V s1 = Masked ? VT::permute2(odd, v0, v1, m1) : VT::permute2(odd, v0, v1);
+      const V s2 = Masked ? VT::template shift_in<1>(s0, v2, m2) : VT::template shift_in<1>(s0, v2);
+      acc[mi] = VT::fma(wv[r * 3], s0, acc[mi]);
+      acc[mi] = VT::fma(wv[r * 3 + 1], s1, acc[mi]);
+      acc[mi] = VT::fma(wv[r * 3 + 2], s2, acc[mi]);
+    }
+  }
+  const int64_t j0 = k * L;
+  const bool whole = j0 + L <= a.n;
+#pragma GCC unroll 8
+  for (int mi = 0; mi < MI; ++mi) {
+    T* o = O + (i + mi) * a.out_row + j0;
+    if (whole) VT::store(o, acc[mi]);
+    else VT::store(o, acc[mi], VT::lanes(0, a.n - j0));
+  }
+}
+
+template <class VT, int R>
+void run(const DirectPlaneS2Args<typename VT::T>& a) {
+  using T = typename VT::T;
+  using V = typename VT::V;
+  constexpr int L = VT::L, MI = 4;
+  int32_t ie[L], io[L];
+  for (int l = 0; l < L; ++l) ie[l] = 2 * l, io[l] = 2 * l + 1;
+  const typename VT::I even = VT::index(ie), odd = VT::index(io);
+  const int64_t nv = (a.n + L - 1) / L;
+  if (nv > kMaxVectors) return;  // the driver's plane_s2_fits keeps rows within kMaxVectors
+  VectorCols<VT> cols[kMaxVectors];
+  for (int64_t k = 0; k < nv; ++k) cols[k] = VectorCols<VT>(a, k);
+  for (int64_t c = 0; c < a.channels; ++c) {
+    V wv[3 * R];
+    const T* w = a.w + c * a.w_c;
+#pragma GCC unroll 15
+    for (int t = 0; t < 3 * R; ++t) wv[t] = VT::set1(w[t]);
+    const V bias = VT::set1(a.bias ? a.bias[c * a.bias_c] : T(0));
+    const T* X = a.src + c * a.src_c;
+    T* O = a.out + c * a.out_c;
+    for (int64_t k = 0; k < nv; ++k) {
+      const VectorCols<VT>& vc = cols[k];
+      int64_t i = 0;
+      if (vc.full) {
+        for (; i + MI <= a.m; i += MI) rows_block<VT, R, MI, false>(a, vc, wv, bias, even, odd, X, O, i, k);
+        for (; i < a.m; ++i) rows_block<VT, R, 1, false>(a, vc, wv, bias, even, odd, X, O, i, k);
+      } else {
+        for (; i + MI <= a.m; i += MI) rows_block<VT, R, MI, true>(a, vc, wv, bias, even, odd, X, O, i, k);
+        for (; i < a.m; ++i) rows_block<VT, R, 1, true>(a, vc, wv, bias, even, odd, X, O, i, k);
+      }
+    }
+  }
+}
+
+}  // namespace direct_plane_s2_detail
+
+template <class VT>
+void direct_plane_s2(const DirectPlaneS2Args<typename VT::T>& a) {
+  using namespace direct_plane_s2_detail;
+  if (a.channels <= 0 || a.m <= 0 || a.n <= 0) return;
+  switch (a.rows) {
+    case 1: run<VT, 1>(a); break;
+    case 2: run<VT, 2>(a); break;
+    case 3: run<VT, 3>(a); break;
+    case 4: run<VT, 4>(a); break;
+    case 5: run<VT, 5>(a); break;
+    default: break;  // the driver's plane_s2_fits keeps rows in [1, kPlaneS2MaxRows]
+  }
+}
