@@ -11,7 +11,7 @@
 // the phases living in the lanes: dx lane v of row h takes tap (r, s) where
 // (h + top - r*dh) and (v + left - s*dw) are multiples of the strides, from dy
 // column (v + left - s*dw) / sw. For one tap those columns are a piece of one dy
-// row, so one masked load and one lane permute put every dy value under the dx lane
+// row, so one (masked) load and one lane permute put every dy value under the dx lane
 // it feeds, and a masked FMA adds it only there: no inserted zero is read or
 // multiplied, no phase plane is stored and merged. Columns whose lanes do not
 // overlap share one permute and one FMA, with a weight vector that holds each
@@ -82,6 +82,15 @@ struct ChunkGroups {
     full = a.store[k] == (1u << VT::L) - 1u;
   }
   typename VT::V dy(const typename VT::T* d, int g) const { return VT::permute(idx[g], VT::load(d + j0[g], lm[g])); }
+  // The same for rows, d at element e of a dy plane of `size` elements. A plain load wherever it
+  // stays inside the plane, so its lanes outside lm[g] are not zero; the FMAs'
+  // masks (om) drop them. Why: on this Zen 5 a masked load that misses L1 costs more
+  // (mobilenet.dw3 fwd 0.985 -> 0.83 ms, dw7 0.195 -> 0.169, 1 thread). Not in the
+  // dots: there it was slower (dw5 bwd_weight 0.40 -> 0.46 ms, dw6s2 0.203 -> 0.221).
+  typename VT::V dy_in(const typename VT::T* d, int64_t e, int64_t size, int g) const {
+    const int64_t p = e + j0[g];
+    return VT::permute(idx[g], p >= 0 && p + VT::L <= size ? VT::load(d + j0[g]) : VT::load(d + j0[g], lm[g]));
+  }
 };
 
 template <class VT, int G>
@@ -137,7 +146,7 @@ inline void chunk_rows(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
           const T* d = D + i * dy_row;
           V pg[G];
 #pragma GCC unroll 4
-          for (int g = 0; g < G; ++g) pg[g] = cg.dy(d, g);
+          for (int g = 0; g < G; ++g) pg[g] = cg.dy_in(d, i * dy_row, P * dy_row, g);
           V a0 = c0, a1 = c1, a2 = bv;
 #pragma GCC unroll 4
           for (int g = 0; g < G; ++g) {
@@ -162,6 +171,7 @@ inline void chunk_rows(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
       else carried_rows(RowStep<1>{});
       continue;
     }
+    const int64_t dy_size = a.dy_rows * a.dy_row;
     int64_t e = row_begin[0];
     for (int64_t h = 0; h < m; ++h, o += out_row) {
       V acc = bv;
@@ -169,7 +179,7 @@ inline void chunk_rows(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
         const T* d = D + row_dy[e];
         const V* wr = wv + row_w[e] * G;
 #pragma GCC unroll 4
-        for (int g = 0; g < G; ++g) acc = VT::fma(cg.dy(d, g), wr[g], acc, cg.om[g]);
+        for (int g = 0; g < G; ++g) acc = VT::fma(cg.dy_in(d, row_dy[e], dy_size, g), wr[g], acc, cg.om[g]);
       }
       put<VT>(o, acc, sm, h <= plain_rows);
     }
