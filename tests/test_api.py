@@ -182,12 +182,17 @@ def test_explain_names_the_direct_kernels(pass_):
     e = convbp.explain((2, 64, 14, 14), (64, 1, 5, 5), groups=64, pass_=pass_, algo="direct")
     assert plane in e["reason"] and "flat run" not in e["reason"]
     # depthwise 14x14 at stride 2 (planes at most a vector wide): with AVX-512, fwd
-    # splits the input into stride phases for the plane kernels and the backward
-    # passes run the plane-expand kernels (float64 bwd_weight: channel-vector); the
-    # other ISAs keep the channel-vector kernels
+    # runs the plane stride-2 kernel two output rows a vector (7x7 outputs), and on
+    # 16x16 planes (8x8 outputs, too wide for two rows a vector) splits the input into
+    # stride phases for the plane kernels; the backward passes run the plane-expand
+    # kernels (float64 bwd_weight: channel-vector); the other ISAs keep the
+    # channel-vector kernels
     e = convbp.explain((2, 64, 14, 14), (64, 1, 3, 3), stride=2, padding=1, groups=64, pass_=pass_, algo="direct")
     if convbp.config()["isa"] == "avx512":
         if pass_ == "fwd":
+            assert "kernels: plane stride-2 rows" in e["reason"] and "two output rows a vector" in e["reason"]
+            e = convbp.explain((2, 64, 16, 16), (64, 1, 3, 3), stride=2, padding=1, groups=64, pass_=pass_,
+                               algo="direct")
             assert plane in e["reason"] and "stride phases" in e["reason"]
         else:
             assert "kernels: plane expand" in e["reason"]

@@ -30,6 +30,9 @@ void forward_planes(const KernelTable& kt, const ConvParams& p, const T* x, cons
 // The forward pass of depthwise convolutions (multiplier 1) with column stride 2 and
 // 3 kernel columns of dilation 1, by the plane stride-2 kernel (AVX-512).
 bool plane_s2_fits(const ConvParams& p, const KernelTable& kt, bool f64);
+// Those whose outputs take two rows a vector (2Q + 1 <= lanes) run it before the
+// phase route (drivers/direct-depthwise-rows.cpp: the measured gain).
+bool plane_s2_before_phases(const ConvParams& p, const KernelTable& kt, bool f64);
 template <typename T>
 void forward_planes_s2(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
 template <typename T>

@@ -102,6 +102,11 @@ bool plane_s2_fits(const ConvParams& p, const KernelTable& kt, bool f64) {
          p.R <= kPlaneS2MaxRows && (p.Q() + lanes - 1) / lanes <= kPlaneS2MaxVectors;
 }
 
+bool plane_s2_before_phases(const ConvParams& p, const KernelTable& kt, bool f64) {
+  const int64_t lanes = f64 ? 8 : 16;
+  return plane_s2_fits(p, kt, f64) && 2 * p.Q() + 1 <= lanes;
+}
+
 template <typename T>
 void forward_planes_s2(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
   if (!plane_s2_fits(p, kt, sizeof(T) == 8))
