@@ -58,11 +58,31 @@ bool plane_rows_fits(const ConvParams& p) {
   return p.groups > 1 && p.Cg() == 1 && p.Kg() == 1 && p.stride_h == 1 && p.stride_w == 1;
 }
 
+// The forward tasks of the plane kernels: (image, block of channels), each one call
+// of `kernel` on `base` with its channels' input, weights (R*S a channel), bias and
+// output.
+template <typename T, class Args>
+void forward_channel_blocks(const ConvParams& p, const Args& base, void (*kernel)(const Args&), const T* x, const T* w,
+                            const T* bias, T* y) {
+  const int64_t C = p.C, HW = p.H * p.W, PQ = p.P() * p.Q(), RS = p.R * p.S;
+  const ChannelSplit sp = split_channels(p.N, C, PQ);
+  parallel_for(p.N * sp.cblocks, [&](int64_t task) {
+    const int64_t n = task / sp.cblocks, c0 = task % sp.cblocks * sp.cb, cn = std::min(sp.cb, C - c0);
+    Args a = base;
+    a.channels = cn;
+    a.src = x + (n * C + c0) * HW;
+    a.w = w + c0 * RS;
+    a.bias = bias ? bias + c0 : nullptr;
+    a.out = y + (n * C + c0) * PQ;
+    kernel(a);
+  });
+}
+
 template <typename T>
 void forward_planes(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
   if (!plane_rows_fits(p)) throw std::logic_error("direct forward_planes: needs a depthwise, stride-1 convolution");
   const auto plane_rows = kt.direct<T>().plane_rows;
-  const int64_t P = p.P(), Q = p.Q(), RS = p.R * p.S, C = p.C, HW = p.H * p.W;
+  const int64_t P = p.P(), Q = p.Q(), RS = p.R * p.S, HW = p.H * p.W;
   const std::vector<ColTap> cols = forward_col_taps(p, 0);
   PlaneTaps taps;
   for (int64_t r = 0; r < p.R; ++r) {
@@ -82,17 +102,7 @@ void forward_planes(const KernelTable& kt, const ConvParams& p, const T* x, cons
   base.bias_c = 1;
   base.out_c = P * Q;
   base.out_row = Q;
-  const ChannelSplit sp = split_channels(p.N, C, P * Q);
-  parallel_for(p.N * sp.cblocks, [&](int64_t task) {
-    const int64_t n = task / sp.cblocks, c0 = task % sp.cblocks * sp.cb, cn = std::min(sp.cb, C - c0);
-    DirectPlaneRowsArgs<T> a = base;
-    a.channels = cn;
-    a.src = x + (n * C + c0) * HW;
-    a.w = w + c0 * RS;
-    a.bias = bias ? bias + c0 : nullptr;
-    a.out = y + (n * C + c0) * P * Q;
-    plane_rows(a);
-  });
+  forward_channel_blocks(p, base, plane_rows, x, w, bias, y);
 }
 
 bool plane_s2_fits(const ConvParams& p, const KernelTable& kt, bool f64) {
@@ -113,7 +123,7 @@ void forward_planes_s2(const KernelTable& kt, const ConvParams& p, const T* x, c
     throw std::logic_error("direct forward_planes_s2: needs a depthwise convolution with column stride 2 and 3 "
                            "kernel columns (AVX-512)");
   const auto plane_s2 = kt.direct<T>().plane_s2;
-  const int64_t P = p.P(), Q = p.Q(), C = p.C, HW = p.H * p.W;
+  const int64_t P = p.P(), Q = p.Q(), HW = p.H * p.W;
   DirectPlaneS2Args<T> base;
   base.src_c = HW;
   base.w_c = p.R * p.S;
@@ -130,17 +140,7 @@ void forward_planes_s2(const KernelTable& kt, const ConvParams& p, const T* x, c
   base.dh = p.dil_h;
   base.top = p.pad_top;
   base.left = p.pad_left;
-  const ChannelSplit sp = split_channels(p.N, C, P * Q);
-  parallel_for(p.N * sp.cblocks, [&](int64_t task) {
-    const int64_t n = task / sp.cblocks, c0 = task % sp.cblocks * sp.cb, cn = std::min(sp.cb, C - c0);
-    DirectPlaneS2Args<T> a = base;
-    a.channels = cn;
-    a.src = x + (n * C + c0) * HW;
-    a.w = w + c0 * base.w_c;
-    a.bias = bias ? bias + c0 : nullptr;
-    a.out = y + (n * C + c0) * P * Q;
-    plane_s2(a);
-  });
+  forward_channel_blocks(p, base, plane_s2, x, w, bias, y);
 }
 
 // At stride 1 the dilated dy is dy itself: dx is one correlation of dy with
