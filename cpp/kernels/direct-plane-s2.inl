@@ -15,9 +15,10 @@
 //
 // Why: the channel-vector route spent 53% of mobilenet.dw6s2's forward time
 // transposing 16 planes into pixel vectors and back, the phase route a split copy
-// and masked loads. Columns outside [0, W) come as zeros from the masked loads of
-// the row's edge vectors (a masked-off lane is not read); rows outside [0, H) are
-// skipped.
+// and masked loads. Loads take whole vectors of the plane (masked only at the plane's
+// first and last elements); on a row's edge vectors zero-masked permutes drop the
+// columns outside [0, W); rows outside [0, H) are skipped. Outputs at most half a
+// vector wide take two output rows a vector (run_pairs).
 
 namespace direct_plane_s2_detail {
 
@@ -60,7 +61,7 @@ struct VectorCols {
 
 // MI output rows from row i, output vector k (columns [k*L, k*L + L)), R kernel rows.
 // Loads take whole vectors of the plane (lanes outside the row are dropped by the
-// FMAs' column masks); only the plane's first and last elements need masked loads.
+// permutes' column masks); only the plane's first and last elements need masked loads.
 template <class VT, int R, int MI, bool Masked>
 inline void rows_block(const DirectPlaneS2Args<typename VT::T>& a, const VectorCols<VT>& vc, const typename VT::V* wv,
                        typename VT::V bias, typename VT::I even, typename VT::I odd, const typename VT::T* X,
@@ -84,10 +85,10 @@ inline void rows_block(const DirectPlaneS2Args<typename VT::T>& a, const VectorC
       const V v0 = need0 ? load_plane<VT>(X, p, size) : VT::zero();
       const V v1 = need1 ? load_plane<VT>(X, p + L, size) : VT::zero();
       const V v2 = need2 ? load_plane<VT>(X, p + 2 * L, size) : VT::zero();
-      // Zero-masked permutes and plain FMAs: merge-masked FMAs made mobilenet.dw2s2
-      // 1.6x slower on this Zen 5 (1.99 against 1.26 ms).
-      // s0's lane l + 1 has s2's lane l's column. Masked only on the row's edge
-      // vectors: masked permutes everywhere made mobilenet.dw2s2 1.2x slower.
+      // s0's lane l + 1 has s2's lane l's column. Masks only on the row's edge
+      // vectors: on every vector, merge-masked FMAs made mobilenet.dw2s2 1.6x slower
+      // on this Zen 5 (1.99 against 1.26 ms), zero-masked permutes 1.5x (1.89
+      // against 1.28).
       const V s0 = Masked ? VT::permute2(even, v0, v1, m0) : VT::permute2(even, v0, v1);
       const V s1 = Masked ? VT::permute2(odd, v0, v1, m1) : VT::permute2(odd, v0, v1);
       const V s2 = Masked ? VT::template shift_in<1>(s0, v2, m2) : VT::template shift_in<1>(s0, v2);
