@@ -49,10 +49,25 @@ void tap_bits(unsigned (*bits)[12], int c, int64_t nb, int64_t r0, int64_t total
 // and rebuilds only when the geometry changes. Why: the table costs ~2 us for a
 // 14x14 plane (9 taps x 208 lanes of a branchy scalar loop), and every task of
 // every call paid it: 20% of mobilenet.dw7's forward (48 tasks per call).
-struct MaskMemo {
-  static constexpr int kKey = 6 + 4 * 12;
-  int64_t key[kKey];
+// A thread's memo of the last geometry it built something for: hit(key) tells
+// whether key equals the stored one, store(key) keeps it.
+template <int K>
+struct KeyMemo {
+  static constexpr int kKey = K;
+  int64_t key[K];
   bool valid = false;
+  bool hit(const int64_t* k, int n) const {
+    bool same = valid;
+    for (int i = 0; i < n && same; ++i) same = key[i] == k[i];
+    return same;
+  }
+  void store(const int64_t* k, int n) {
+    for (int i = 0; i < n; ++i) key[i] = k[i];
+    valid = true;
+  }
+};
+
+struct MaskMemo : KeyMemo<6 + 4 * 12> {
   unsigned bits[kMaxBlocks][12];
 };
 
@@ -64,12 +79,9 @@ void tile_masks(typename VT::M (*mk)[TC], int64_t nb, int64_t r0, int64_t total,
   int k = 0;
   key[k++] = VT::L, key[k++] = TC, key[k++] = nb, key[k++] = r0, key[k++] = total, key[k++] = n;
   for (int c = 0; c < TC; ++c) key[k++] = rlo[c], key[k++] = rhi[c], key[k++] = lo[c], key[k++] = hi[c];
-  bool same = memo.valid;
-  for (int i = 0; i < k && same; ++i) same = memo.key[i] == key[i];
-  if (!same) {
+  if (!memo.hit(key, k)) {
     for (int c = 0; c < TC; ++c) tap_bits<VT::L>(memo.bits, c, nb, r0, total, n, rlo[c], rhi[c], lo[c], hi[c]);
-    for (int i = 0; i < k; ++i) memo.key[i] = key[i];
-    memo.valid = true;
+    memo.store(key, k);
   }
   for (int64_t b = 0; b < nb; ++b)
     for (int c = 0; c < TC; ++c) mk[b][c] = VT::bits(memo.bits[b][c]);
@@ -152,8 +164,8 @@ void rows_channels(const DirectPlaneRowsArgs<typename VT::T>& a, const typename 
 // ---- Tap runs (AVX-512: VT::kShiftIn) ----
 //
 // On this Zen 5 host a 512-bit load issues once per cycle, half the FMA rate, and
-// the paths above load one vector per FMA (plus their masks): 7x7 planes ran at 61
-// cycles a channel for 36 FMAs. The taps of a 3-wide kernel row read three
+// the paths above load one vector per FMA (plus their masks): 7x7 planes took 16.5 ns
+// (about 72 cycles) a channel for 36 FMAs. The taps of a 3-wide kernel row read three
 // consecutive pixels, so they are a *run*: one vector U of the row's first tap and the
 // next vector N give the other two by shift_in<1> and shift_in<2> (one valignd each,
 // a shuffle port), and N is the next block's U. A run of three taps then costs about
@@ -161,12 +173,11 @@ void rows_channels(const DirectPlaneRowsArgs<typename VT::T>& a, const typename 
 //
 // The masks change form too. The loaded vectors hold zeros outside the source pixels
 // that some tap of the tile reads ([g0, g1), flat), which is what the row ranges
-// (rlo, rhi) would have dropped, so only the column ranges remain. Those repeat with
-// the row width n: lane l of block b is column (phi_b + l) mod n, phi_b = b*L mod n,
-// so a run position's mask is a 32-bit pattern shifted by phi_b (computed, not
-// loaded). run_plan checks, pixel by pixel, that this gives exactly the masks of the
-// contract; where it does not (dilated rows, runs cut by a chunk, other paddings)
-// the tile takes the path above.
+// (rlo, rhi) would have dropped, so only the column ranges remain: a mask per block
+// and run position, and one per block and run for the loads, tabulated once per
+// geometry (RunPlan). run_plan checks, pixel by pixel, that this gives exactly the
+// masks of the contract; where it does not (dilated rows, runs cut by a chunk, other
+// paddings) the tile takes the path above. 7x7 planes: 11.7 ns a channel.
 constexpr int kRun = 3;
 
 // VT::kShiftIn where VT has it, else false (only the AVX-512 traits do).
@@ -193,12 +204,37 @@ struct RunPlan {
   int perm[kRun];
 };
 
-struct RunMemo {
-  static constexpr int kKey = 5 + 5 * 12;
-  int64_t key[kKey];
-  bool valid = false;
+struct RunMemo : KeyMemo<5 + 5 * 12> {
   RunPlan plan;
 };
+
+// Whether the TC taps are runs of kRun (offsets one apart; rot180's go down, then
+// perm[s] = kRun - 1 - s is the tap at shift s, else perm[s] = s) with the same
+// columns at each position in every run and, where same_rows, the same rows within
+// a run. For the flat and the plane dots kernels' run paths.
+template <int TC>
+bool tap_runs(const int64_t* off, const int64_t* lo, const int64_t* hi, const int64_t* rlo, const int64_t* rhi,
+              bool same_rows, int* perm) {
+  if (TC % kRun != 0) return false;
+  const bool down = off[1] < off[0];
+  for (int s = 0; s < kRun; ++s) perm[s] = down ? kRun - 1 - s : s;
+  for (int c = 0; c < TC; ++c) {
+    const int q = c - c % kRun, s = c % kRun, k = down ? kRun - 1 - s : s;  // tap c is shift k of its run
+    if (off[c] != off[q + perm[0]] + k || lo[c] != lo[s] || hi[c] != hi[s]) return false;
+    if (same_rows && (rlo[c] != rlo[q] || rhi[c] != rhi[q])) return false;
+  }
+  return true;
+}
+
+// Ascending order of n values (n is at most a few dozen: insertion sort).
+inline void sort_small(int64_t* v, int n) {
+  for (int i = 1; i < n; ++i)
+    for (int k = i; k > 0 && v[k - 1] > v[k]; --k) {
+      const int64_t t = v[k - 1];
+      v[k - 1] = v[k];
+      v[k] = t;
+    }
+}
 
 // The run plan of a tile of TC taps over the flat pixels [0, total) of rows r0, ...
 // (output pixel f reads source pixel off[c] + f), memoized per thread as MaskMemo.
@@ -210,19 +246,11 @@ const RunPlan& run_plan(int64_t r0, int64_t total, int64_t n, const int64_t* off
   int k = 0;
   key[k++] = L, key[k++] = TC, key[k++] = r0, key[k++] = total, key[k++] = n;
   for (int c = 0; c < TC; ++c) key[k++] = off[c], key[k++] = rlo[c], key[k++] = rhi[c], key[k++] = lo[c], key[k++] = hi[c];
-  bool same = memo.valid;
-  for (int i = 0; i < k && same; ++i) same = memo.key[i] == key[i];
-  if (same) return memo.plan;
+  if (memo.hit(key, k)) return memo.plan;
   RunPlan& P = memo.plan;
   P = RunPlan{};
   const int64_t nb = (total + L - 1) / L;
-  bool ok = TC % kRun == 0 && nb <= kMaxBlocks;
-  const bool down = ok && off[1] < off[0];
-  for (int s = 0; s < kRun; ++s) P.perm[s] = down ? kRun - 1 - s : s;
-  for (int c = 0; c < TC && ok; ++c) {
-    const int q = c - c % kRun, s = c % kRun, k = down ? kRun - 1 - s : s;  // tap c is shift k of its run
-    ok = off[c] == off[q + P.perm[0]] + k && lo[c] == lo[s] && hi[c] == hi[s];
-  }
+  bool ok = nb <= kMaxBlocks && tap_runs<TC>(off, lo, hi, rlo, rhi, false, P.perm);
   int64_t g0 = 0, g1 = 0;
   bool any = false;
   for (int c = 0; c < TC && ok; ++c)
@@ -263,8 +291,7 @@ const RunPlan& run_plan(int64_t r0, int64_t total, int64_t n, const int64_t* off
       }
   }
   P.ok = ok;
-  for (int i = 0; i < k; ++i) memo.key[i] = key[i];
-  memo.valid = true;
+  memo.store(key, k);
   return P;
 }
 

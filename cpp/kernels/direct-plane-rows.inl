@@ -107,12 +107,7 @@ void tile(const DirectPlaneRowsArgs<typename VT::T>& a, int64_t t0, bool init) {
     if (rlos[c] > 0 && rlos[c] < a.m) cuts[ncut++] = rlos[c];
     if (rhis[c] > 0 && rhis[c] < a.m) cuts[ncut++] = rhis[c];
   }
-  for (int i = 1; i < ncut; ++i)
-    for (int k = i; k > 0 && cuts[k - 1] > cuts[k]; --k) {
-      const int64_t t = cuts[k - 1];
-      cuts[k - 1] = cuts[k];
-      cuts[k] = t;
-    }
+  direct_plane_flat_detail::sort_small(cuts, ncut);
   Runs<VT, TC> R;
   for (int k = 0; k + 1 < ncut; ++k) {
     const int64_t r0 = cuts[k], r1 = cuts[k + 1];
