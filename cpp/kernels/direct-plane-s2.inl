@@ -18,7 +18,7 @@
 // and masked loads. Loads take whole vectors of the plane (masked only at the plane's
 // first and last elements); on a row's edge vectors zero-masked permutes drop the
 // columns outside [0, W); rows outside [0, H) are skipped. Outputs at most half a
-// vector wide take two output rows a vector (run_pairs).
+// vector wide take two output rows a vector (pairs_block).
 
 namespace direct_plane_s2_detail {
 
@@ -170,11 +170,21 @@ inline void pairs_block(const DirectPlaneS2Args<typename VT::T>& a, const PairCo
   }
 }
 
+// Channel by channel: its weights in registers, then its output rows, two a vector
+// where they fit (pairs_block), else in vectors of L columns (rows_block).
 template <class VT, int R>
-void run_pairs(const DirectPlaneS2Args<typename VT::T>& a) {
+void run(const DirectPlaneS2Args<typename VT::T>& a) {
   using T = typename VT::T;
   using V = typename VT::V;
-  constexpr int MI = 4;
+  constexpr int L = VT::L, MI = 4;
+  const bool pairs = 2 * a.n + 1 <= L && a.out_row == a.n;
+  int32_t ie[L], io[L];
+  for (int l = 0; l < L; ++l) ie[l] = 2 * l, io[l] = 2 * l + 1;
+  const typename VT::I even = VT::index(ie), odd = VT::index(io);
+  const int64_t nv = (a.n + L - 1) / L;
+  if (nv > kMaxVectors) return;  // the driver's plane_s2_fits keeps rows within kMaxVectors
+  VectorCols<VT> cols[kMaxVectors];
+  for (int64_t k = 0; k < nv && !pairs; ++k) cols[k] = VectorCols<VT>(a, k);
   const PairCols<VT> pc(a);
   for (int64_t c = 0; c < a.channels; ++c) {
     V wv[3 * R];
@@ -184,33 +194,12 @@ void run_pairs(const DirectPlaneS2Args<typename VT::T>& a) {
     const V bias = VT::set1(a.bias ? a.bias[c * a.bias_c] : T(0));
     const T* X = a.src + c * a.src_c;
     T* O = a.out + c * a.out_c;
-    int64_t i = 0;
-    for (; i + 2 * MI <= a.m; i += 2 * MI) pairs_block<VT, R, MI>(a, pc, wv, bias, X, O, i);
-    for (; i < a.m; i += 2) pairs_block<VT, R, 1>(a, pc, wv, bias, X, O, i);
-  }
-}
-
-template <class VT, int R>
-void run(const DirectPlaneS2Args<typename VT::T>& a) {
-  using T = typename VT::T;
-  using V = typename VT::V;
-  constexpr int L = VT::L, MI = 4;
-  if (2 * a.n + 1 <= L && a.out_row == a.n) return run_pairs<VT, R>(a);
-  int32_t ie[L], io[L];
-  for (int l = 0; l < L; ++l) ie[l] = 2 * l, io[l] = 2 * l + 1;
-  const typename VT::I even = VT::index(ie), odd = VT::index(io);
-  const int64_t nv = (a.n + L - 1) / L;
-  if (nv > kMaxVectors) return;  // the driver's plane_s2_fits keeps rows within kMaxVectors
-  VectorCols<VT> cols[kMaxVectors];
-  for (int64_t k = 0; k < nv; ++k) cols[k] = VectorCols<VT>(a, k);
-  for (int64_t c = 0; c < a.channels; ++c) {
-    V wv[3 * R];
-    const T* w = a.w + c * a.w_c;
-#pragma GCC unroll 15
-    for (int t = 0; t < 3 * R; ++t) wv[t] = VT::set1(w[t]);
-    const V bias = VT::set1(a.bias ? a.bias[c * a.bias_c] : T(0));
-    const T* X = a.src + c * a.src_c;
-    T* O = a.out + c * a.out_c;
+    if (pairs) {
+      int64_t i = 0;
+      for (; i + 2 * MI <= a.m; i += 2 * MI) pairs_block<VT, R, MI>(a, pc, wv, bias, X, O, i);
+      for (; i < a.m; i += 2) pairs_block<VT, R, 1>(a, pc, wv, bias, X, O, i);
+      continue;
+    }
     for (int64_t k = 0; k < nv; ++k) {
       const VectorCols<VT>& vc = cols[k];
       int64_t i = 0;
