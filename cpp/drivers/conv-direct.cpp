@@ -118,8 +118,7 @@ const T* input_planes(const KernelTable& kt, const ConvParams& p, const SplitGeo
 template <typename T>
 void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y) {
   if (expand_fits(p, kt, sizeof(T) == 8, Pass::Forward)) return forward_expand(kt, p, x, w, bias, y);
-  if (plane_s2_before_phases(p, kt, sizeof(T) == 8)) return forward_planes_s2(kt, p, x, w, bias, y);
-  if (phases_fits(p, kt.isa, kt.direct<T>().cvec_lanes)) return forward_phases(kt, p, x, w, bias, y);
+  if (forward_phases_first(p, kt, sizeof(T) == 8)) return forward_phases(kt, p, x, w, bias, y);
   if (plane_s2_fits(p, kt, sizeof(T) == 8)) return forward_planes_s2(kt, p, x, w, bias, y);
   if (cvec_fits(p)) return forward_cvec(kt, p, x, w, bias, y);
   if (bcast_fits(p, Pass::Forward, kt.direct<T>().bcast_lanes)) return forward_bcast(kt, p, x, w, bias, y);
@@ -596,16 +595,16 @@ std::string describe(const ConvParams& p, Pass pass, DType dtype) {
            (pass == Pass::Forward ? "the forward pass in backward-input form with the rot180 kernel; y"
                                   : pass == Pass::BackwardWeight ? "x" : "dx") +
            " rows in vectors, the values each lane needs moved under it by lane permutes, per-lane masks; AVX-512)";
-  const std::string s2 =
-      "kernels: plane stride-2 rows (depthwise, column stride 2, 3 kernel columns; each input row loaded once per "
-      "kernel row, its even and odd columns split by lane permutes";
-  if (pass == Pass::Forward && plane_s2_before_phases(p, kt, dtype == DType::F64))
-    return s2 + "; outputs at most half a vector wide: two output rows a vector; AVX-512)";
-  if (pass != Pass::BackwardInput && phases_fits(p, kt.isa, cvec))
+  const bool f64 = dtype == DType::F64;
+  if (pass == Pass::BackwardWeight ? phases_fits(p, kt.isa, cvec) : pass == Pass::Forward && forward_phases_first(p, kt, f64))
     return "kernels: plane " + std::string(pass == Pass::Forward ? "rows" : "dots") +
            " after a split of the input into its stride phases (depthwise, planes at most " + std::to_string(cvec) +
            " wide; each phase plane one flat run, per-lane masks)";
-  if (pass == Pass::Forward && plane_s2_fits(p, kt, dtype == DType::F64)) return s2 + "; AVX-512)";
+  if (pass == Pass::Forward && plane_s2_fits(p, kt, f64))
+    return std::string("kernels: plane stride-2 rows (depthwise, column stride 2, 3 kernel columns; each input row "
+                       "loaded once per kernel row, its even and odd columns split by lane permutes") +
+           (plane_s2_pairs(p, f64) ? "; outputs at most half a vector wide: two output rows a vector" : "") +
+           "; AVX-512)";
   if (cvec_fits(p))
     return "kernels: channel-vector (depthwise; a vector holds one pixel of " + std::to_string(cvec) + " channels)";
   if (bcast_fits(p, pass, bcast))

@@ -30,9 +30,9 @@ void forward_planes(const KernelTable& kt, const ConvParams& p, const T* x, cons
 // The forward pass of depthwise convolutions (multiplier 1) with column stride 2 and
 // 3 kernel columns of dilation 1, by the plane stride-2 kernel (AVX-512).
 bool plane_s2_fits(const ConvParams& p, const KernelTable& kt, bool f64);
-// Those whose outputs take two rows a vector (2Q + 1 <= lanes) run it before the
-// phase route (drivers/direct-depthwise-rows.cpp: the measured gain).
-bool plane_s2_before_phases(const ConvParams& p, const KernelTable& kt, bool f64);
+// Whether the kernel takes two output rows a vector (2Q + 1 <= lanes); those layers'
+// forward pass runs it rather than the phase route (forward_phases_first).
+bool plane_s2_pairs(const ConvParams& p, bool f64);
 template <typename T>
 void forward_planes_s2(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
 template <typename T>
@@ -42,6 +42,10 @@ void backward_input_planes(const KernelTable& kt, const ConvParams& p, const T* 
 // the plane kernels after a split of the input into stride phases
 // (drivers/direct-depthwise-phases.cpp): AVX-512, planes at most `lanes` wide.
 bool phases_fits(const ConvParams& p, Isa isa, int lanes);
+// The forward pass takes the phase route where it fits, except where the plane
+// stride-2 kernel takes two output rows a vector (mobilenet.dw12s2: 0.119 against
+// 0.152 ms, drivers/direct-depthwise-rows.cpp).
+bool forward_phases_first(const ConvParams& p, const KernelTable& kt, bool f64);
 template <typename T>
 void forward_phases(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
 template <typename T>

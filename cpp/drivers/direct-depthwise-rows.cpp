@@ -112,9 +112,11 @@ bool plane_s2_fits(const ConvParams& p, const KernelTable& kt, bool f64) {
          p.R <= kPlaneS2MaxRows && (p.Q() + lanes - 1) / lanes <= kPlaneS2MaxVectors;
 }
 
-bool plane_s2_before_phases(const ConvParams& p, const KernelTable& kt, bool f64) {
-  const int64_t lanes = f64 ? 8 : 16;
-  return plane_s2_fits(p, kt, f64) && 2 * p.Q() + 1 <= lanes;
+bool plane_s2_pairs(const ConvParams& p, bool f64) { return 2 * p.Q() + 1 <= (f64 ? 8 : 16); }
+
+bool forward_phases_first(const ConvParams& p, const KernelTable& kt, bool f64) {
+  const int lanes = f64 ? kt.direct<double>().cvec_lanes : kt.direct<float>().cvec_lanes;
+  return phases_fits(p, kt.isa, lanes) && !(plane_s2_fits(p, kt, f64) && plane_s2_pairs(p, f64));
 }
 
 template <typename T>
