@@ -152,6 +152,10 @@ EXTRA_CASES = [
     # a dense stem (C*R*S = 27): bwd_weight by the broadcast kernels, 20 output
     # channels in the lanes (float32 16 + 4, float64 8 + 8 + 4), rows of 10 at stride 2
     Case("stem-bcast-bwd-weight", (2, 3, 17, 19), (20, 3, 3, 3), stride=2, padding=1),
+    # a dense stride-2 forward with more output channels than one direct task
+    # blocks (40 = 24 + 16, fewer per block with more threads): an image's tasks
+    # reuse the column-phase split of its input that the first of them made
+    Case("stem-s2-40-channels", (3, 3, 17, 19), (40, 3, 3, 3), stride=2, padding=1),
     Case("1x1-padded", (1, 3, 4, 5), (2, 3, 1, 1), padding=1),
     Case("all-ones", (1, 1, 1, 1), (1, 1, 1, 1)),
     Case("kernel=input-groups", (3, 4, 3, 6), (2, 2, 3, 6), groups=2),
