@@ -95,6 +95,8 @@ EXTRA_CASES = [
     # (outputs at most half a vector wide: two output rows a vector, float64 too, with
     # an odd row count; 16x16 planes, 8x8 outputs, keep the phase route in fwd)
     Case("depthwise-s2-row-pairs", (2, 3, 9, 6), (3, 1, 3, 3), stride=2, padding=1, groups=3),
+    # (35 output rows of 3: 18 pairs, more than one plan's 16, the last a single row)
+    Case("depthwise-s2-row-pairs-tall", (1, 2, 70, 6), (2, 1, 3, 3), stride=2, padding=1, groups=2),
     Case("depthwise-phases-s2-16x16", (2, 20, 16, 16), (20, 1, 3, 3), stride=2, padding=1, groups=20),
     # the stride-phase route (AVX-512: planes at most a vector wide split into
     # phases): MobileNet's 14x14 stride 2 with more channels than one split holds
