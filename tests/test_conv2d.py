@@ -92,6 +92,8 @@ EXTRA_CASES = [
     Case("depthwise-s2-5x3-dilated", (1, 4, 17, 33), (4, 1, 5, 3), stride=2, padding=(3, 1, 1, 4), dilation=(2, 1),
          groups=4),
     Case("depthwise-s2-1x3-pad-right", (2, 2, 3, 20), (2, 1, 1, 3), stride=2, padding=(0, 0, 0, 5), groups=2),
+    # (70 output rows: two row plans of 64 and 6, made per channel)
+    Case("depthwise-s2-tall-rows", (1, 3, 140, 40), (3, 1, 3, 3), stride=2, padding=1, groups=3),
     # (outputs at most half a vector wide: two output rows a vector, float64 too, with
     # an odd row count; 16x16 planes, 8x8 outputs, keep the phase route in fwd)
     Case("depthwise-s2-row-pairs", (2, 3, 9, 6), (3, 1, 3, 3), stride=2, padding=1, groups=3),

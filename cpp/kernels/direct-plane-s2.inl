@@ -59,17 +59,46 @@ struct VectorCols {
   }
 };
 
-// MI output rows from row i, output vector k (columns [k*L, k*L + L)), R kernel rows.
-// Loads take whole vectors of the plane (lanes outside the row are dropped by the
-// permutes' column masks); only the plane's first and last elements need masked loads.
+// The input rows of a chunk of output rows, the same for every channel: per output
+// row and kernel row, the input row's offset in the plane, whether it is inside
+// [0, H), and whether every vector any output vector loads from it lies inside the
+// plane's elements (plain loads; else load_plane masks them). Why: as PairPlan.
+constexpr int kRowChunk = 64;  // output rows per plan
+struct RowLoad {
+  int64_t off;
+  bool in, plain;
+};
+template <class VT, int R>
+struct RowPlan {
+  RowLoad ld[kRowChunk][R];
+  int64_t first = 0;
+  int count = 0;
+  RowPlan(const DirectPlaneS2Args<typename VT::T>& a, int64_t i_first, int64_t nv) : first(i_first) {
+    constexpr int L = VT::L;
+    const int64_t size = a.H * a.src_row;
+    for (int64_t i = i_first; i < a.m && count < kRowChunk; ++i, ++count)
+      for (int r = 0; r < R; ++r) {
+        const int64_t h = i * a.sh + r * a.dh - a.top, row = h * a.src_row;
+        RowLoad& e = ld[count][r];
+        e.in = h >= 0 && h < a.H;
+        e.off = e.in ? row : 0;
+        e.plain = e.in && row - a.left >= 0 && row + 2 * L * (nv - 1) - a.left + 3 * L <= size;
+      }
+  }
+};
+
+// MI output rows of a plan from its row q, output vector k (columns [k*L, k*L + L)),
+// R kernel rows. Loads take whole vectors of the plane (lanes outside the row are
+// dropped by the permutes' column masks); only the plane's first and last elements
+// need masked loads.
 template <class VT, int R, int MI, bool Masked>
-inline void rows_block(const DirectPlaneS2Args<typename VT::T>& a, const VectorCols<VT>& vc, const typename VT::V* wv,
-                       typename VT::V bias, typename VT::I even, typename VT::I odd, const typename VT::T* X,
-                       typename VT::T* O, int64_t i, int64_t k) {
+inline void rows_block(const DirectPlaneS2Args<typename VT::T>& a, const RowPlan<VT, R>& plan, const VectorCols<VT>& vc,
+                       const typename VT::V* wv, typename VT::V bias, typename VT::I even, typename VT::I odd,
+                       const typename VT::T* X, typename VT::T* O, int q, int64_t k) {
   using T = typename VT::T;
   using V = typename VT::V;
   constexpr int L = VT::L;
-  const int64_t base = 2 * L * k - a.left, H = a.H, size = a.H * a.src_row;
+  const int64_t base = 2 * L * k - a.left, size = a.H * a.src_row, i = plan.first + q;
   const typename VT::M m0 = vc.m[0], m1 = vc.m[1], m2 = vc.m[2];
   const bool need0 = vc.need[0], need1 = vc.need[1], need2 = vc.need[2];
   V acc[MI];
@@ -79,12 +108,12 @@ inline void rows_block(const DirectPlaneS2Args<typename VT::T>& a, const VectorC
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 8
     for (int mi = 0; mi < MI; ++mi) {
-      const int64_t h = (i + mi) * a.sh + r * a.dh - a.top;
-      if (h < 0 || h >= H) continue;
-      const int64_t p = h * a.src_row + base;
-      const V v0 = need0 ? load_plane<VT>(X, p, size) : VT::zero();
-      const V v1 = need1 ? load_plane<VT>(X, p + L, size) : VT::zero();
-      const V v2 = need2 ? load_plane<VT>(X, p + 2 * L, size) : VT::zero();
+      const RowLoad& e = plan.ld[q + mi][r];
+      if (!e.in) continue;
+      const int64_t p = e.off + base;
+      const V v0 = !need0 ? VT::zero() : e.plain ? VT::load(X + p) : load_plane<VT>(X, p, size);
+      const V v1 = !need1 ? VT::zero() : e.plain ? VT::load(X + p + L) : load_plane<VT>(X, p + L, size);
+      const V v2 = !need2 ? VT::zero() : e.plain ? VT::load(X + p + 2 * L) : load_plane<VT>(X, p + 2 * L, size);
       // s0's lane l + 1 has s2's lane l's column. Masks only on the row's edge
       // vectors: on every vector, merge-masked FMAs made mobilenet.dw2s2 1.6x slower
       // on this Zen 5 (1.99 against 1.26 ms), zero-masked permutes 1.5x (1.89
@@ -182,34 +211,38 @@ inline typename VT::V pair_load(const PairLoad<VT>& e, const typename VT::T* X) 
   return e.plain ? VT::load(X + e.off) : VT::load(X + e.off, e.mask);
 }
 
-// The narrow form for `channels` planes: chunk by chunk of row pairs, its plan
-// built once, then every channel's pairs, one vector each.
+// The narrow form for `channels` planes, one vector a row pair, its loads planned
+// once for every channel where one plan covers the plane (as run's rows).
 template <class VT, int R>
 void run_pairs(const DirectPlaneS2Args<typename VT::T>& a) {
   using T = typename VT::T;
   using V = typename VT::V;
   const PairCols<VT> pc(a);
-  for (int64_t i_first = 0; i_first < a.m; i_first += 2 * kPairChunk) {
-    const PairPlan<VT, R> plan(a, i_first);
-    for (int64_t c = 0; c < a.channels; ++c) {
-      V wv[3 * R];
-      const T* w = a.w + c * a.w_c;
+  auto channel = [&](int64_t c, const PairPlan<VT, R>& plan) {
+    V wv[3 * R];
+    const T* w = a.w + c * a.w_c;
 #pragma GCC unroll 15
-      for (int t = 0; t < 3 * R; ++t) wv[t] = VT::set1(w[t]);
-      const V bias = VT::set1(a.bias ? a.bias[c * a.bias_c] : T(0));
-      const T* X = a.src + c * a.src_c;
-      T* O = a.out + c * a.out_c;
-      for (int q = 0; q < plan.count; ++q) {
-        V acc = bias;
+    for (int t = 0; t < 3 * R; ++t) wv[t] = VT::set1(w[t]);
+    const V bias = VT::set1(a.bias ? a.bias[c * a.bias_c] : T(0));
+    const T* X = a.src + c * a.src_c;
+    T* O = a.out + c * a.out_c;
+    for (int q = 0; q < plan.count; ++q) {
+      V acc = bias;
 #pragma GCC unroll 5
-        for (int r = 0; r < R; ++r) {
-          const V va = pair_load<VT>(plan.ld[q][r][0], X), vb = pair_load<VT>(plan.ld[q][r][1], X);
+      for (int r = 0; r < R; ++r) {
+        const V va = pair_load<VT>(plan.ld[q][r][0], X), vb = pair_load<VT>(plan.ld[q][r][1], X);
 #pragma GCC unroll 3
-          for (int s = 0; s < 3; ++s) acc = VT::fma(wv[r * 3 + s], VT::permute2(pc.idx[s], va, vb, pc.m[s]), acc);
-        }
-        VT::store(O + plan.out[q], acc, plan.store[q]);
+        for (int s = 0; s < 3; ++s) acc = VT::fma(wv[r * 3 + s], VT::permute2(pc.idx[s], va, vb, pc.m[s]), acc);
       }
+      VT::store(O + plan.out[q], acc, plan.store[q]);
     }
+  };
+  if (a.m <= 2 * kPairChunk) {
+    const PairPlan<VT, R> plan(a, 0);
+    for (int64_t c = 0; c < a.channels; ++c) channel(c, plan);
+  } else {
+    for (int64_t c = 0; c < a.channels; ++c)
+      for (int64_t i_first = 0; i_first < a.m; i_first += 2 * kPairChunk) channel(c, PairPlan<VT, R>(a, i_first));
   }
 }
 
@@ -228,7 +261,7 @@ void run(const DirectPlaneS2Args<typename VT::T>& a) {
   if (nv > kMaxVectors) return;  // the driver's plane_s2_fits keeps rows within kMaxVectors
   VectorCols<VT> cols[kMaxVectors];
   for (int64_t k = 0; k < nv; ++k) cols[k] = VectorCols<VT>(a, k);
-  for (int64_t c = 0; c < a.channels; ++c) {
+  auto channel = [&](int64_t c, const RowPlan<VT, R>& plan) {
     V wv[3 * R];
     const T* w = a.w + c * a.w_c;
 #pragma GCC unroll 15
@@ -238,15 +271,25 @@ void run(const DirectPlaneS2Args<typename VT::T>& a) {
     T* O = a.out + c * a.out_c;
     for (int64_t k = 0; k < nv; ++k) {
       const VectorCols<VT>& vc = cols[k];
-      int64_t i = 0;
+      int q = 0;
       if (vc.full) {
-        for (; i + MI <= a.m; i += MI) rows_block<VT, R, MI, false>(a, vc, wv, bias, even, odd, X, O, i, k);
-        for (; i < a.m; ++i) rows_block<VT, R, 1, false>(a, vc, wv, bias, even, odd, X, O, i, k);
+        for (; q + MI <= plan.count; q += MI) rows_block<VT, R, MI, false>(a, plan, vc, wv, bias, even, odd, X, O, q, k);
+        for (; q < plan.count; ++q) rows_block<VT, R, 1, false>(a, plan, vc, wv, bias, even, odd, X, O, q, k);
       } else {
-        for (; i + MI <= a.m; i += MI) rows_block<VT, R, MI, true>(a, vc, wv, bias, even, odd, X, O, i, k);
-        for (; i < a.m; ++i) rows_block<VT, R, 1, true>(a, vc, wv, bias, even, odd, X, O, i, k);
+        for (; q + MI <= plan.count; q += MI) rows_block<VT, R, MI, true>(a, plan, vc, wv, bias, even, odd, X, O, q, k);
+        for (; q < plan.count; ++q) rows_block<VT, R, 1, true>(a, plan, vc, wv, bias, even, odd, X, O, q, k);
       }
     }
+  };
+  // One plan for every channel where it covers the plane; else channel by channel
+  // (a plane stays one stream: chunks over all channels first made
+  // mobilenet.dw2s2, 56 output rows in chunks of 32, 9% slower).
+  if (a.m <= kRowChunk) {
+    const RowPlan<VT, R> plan(a, 0, nv);
+    for (int64_t c = 0; c < a.channels; ++c) channel(c, plan);
+  } else {
+    for (int64_t c = 0; c < a.channels; ++c)
+      for (int64_t i_first = 0; i_first < a.m; i_first += kRowChunk) channel(c, RowPlan<VT, R>(a, i_first, nv));
   }
 }
 
