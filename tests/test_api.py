@@ -209,7 +209,8 @@ def test_explain_plane_expand_limits(dtype):
     faster than the kernels they replace: bwd_data at stride 2 over 3 kernel rows, or
     one row tap per dx row, on dx rows of at most 4 vectors; fwd and bwd_data at
     stride 1 over 3 kernel rows on rows wider than half a vector and at most 4 vectors
-    (float64: 2); bwd_weight only float32, stride 2 over 3 kernel rows on rows of at
+    (float64: 2), except rows narrower than a vector and as wide as dy's (the flat
+    plane kernels take those); bwd_weight only float32, stride 2 over 3 kernel rows on rows of at
     most 2 vectors or stride 1 over 3 kernel rows on rows of exactly 2."""
     def kernels(x, w, pass_="bwd_data", **kw):
         groups = x[1]
@@ -232,10 +233,15 @@ def test_explain_plane_expand_limits(dtype):
     assert dots not in kernels((8, 64, 21, 21), (64, 1, 3, 3), "bwd_weight", stride=3, padding=1)
     assert "plane expand" not in kernels((8, 64, 28, 28), (64, 1, 3, 3), "fwd", stride=2, padding=1)
     # stride 1, 3 kernel rows (fwd in backward-input form, and bwd_data): rows wider
-    # than half a vector, at most 4 vectors (float64: 2); never bwd_weight
+    # than half a vector, at most 4 vectors (float64: 2), but not rows narrower than a
+    # vector where dy's are as wide (same padding: flat); never bwd_weight
+    flat = "flat run"
     for pass_ in ("fwd", "bwd_data"):
         assert expand in kernels((8, 64, 2 * lanes, 2 * lanes), (64, 1, 3, 3), pass_, padding=1)
-        assert expand in kernels((8, 64, 9, lanes // 2 + 1), (64, 1, 3, 1), pass_, padding=(1, 0))
+        assert expand in kernels((8, 64, 9, lanes), (64, 1, 3, 3), pass_, padding=1)         # one vector
+        assert expand in kernels((8, 64, 9, lanes // 2 + 3), (64, 1, 3, 3), pass_, padding=(1, 0))  # valid rows
+        assert flat in kernels((8, 64, 9, lanes // 2 + 1), (64, 1, 3, 1), pass_, padding=(1, 0))
+        assert flat in kernels((8, 64, 14, lanes - 2), (64, 1, 3, 3), pass_, padding=1)      # 14x14-like
         assert expand not in kernels((8, 64, 9, lanes // 2), (64, 1, 3, 3), pass_, padding=1)   # 7x7-like
         assert expand not in kernels((8, 64, 28, 28), (64, 1, 5, 5), pass_, padding=2)          # 5 rows
         wide = kernels((8, 64, 9, 4 * lanes), (64, 1, 3, 3), pass_, padding=1)

@@ -187,7 +187,12 @@ bool pair_rows(const ConvParams& p) { return p.stride_h == 2 && p.R == 3 && p.di
 // kernels, float32, 1 / 2 threads / batch 1: 28x28 0.59 / 0.60 / 0.67, but 14x14
 // 0.82-0.84 / 0.95 / 1.16 (one vector per row: the per-channel lane sums weigh more).
 // So backward-weight takes float32 paired rows of at most 2 vectors, or triple rows
-// of exactly 2.
+// of exactly 2. Since the flat plane kernels take tap runs (one load and two lane
+// shifts per kernel row), stride 1 on rows narrower than a vector and as wide as
+// dy's (same padding) goes there instead (AMD Zen 5, 1 thread, old/new alternating,
+// fwd / bwd_data): MobileNet's 14x14 0.82 / 0.89 of the time here, 10x10 and 12x12
+// 0.66-0.82, float64 7x7 and 6x6 0.82-0.92. Rows of exactly one vector stay here:
+// the flat kernels do not take them, and the plane rows kernel took 2.0-2.3x as long.
 bool triple_rows(const ConvParams& p) { return p.stride_h == 1 && p.R == 3 && p.dil_h == 1; }
 
 // The forward pass at stride 1 as a backward-input problem (DESIGN.md's forward sum
@@ -216,7 +221,10 @@ bool expand_fits(const ConvParams& p, const KernelTable& kt, bool f64, Pass pass
   const ExpandTaps& g = expand_taps_memo(p, L);
   if (g.max_groups > kExpandMaxGroups) return false;
   if (pass == Pass::BackwardWeight) return !f64 && chunks <= 2 && (pair_rows(p) || (triple_rows(p) && p.W > L));
-  if (unit_stride) return triple_rows(p) && 2 * p.W > L && (!f64 || chunks <= 2);
+  // Rows narrower than a vector as wide as dy's (same padding) go to the flat plane
+  // kernels, whose tap runs made them the faster (see above).
+  const bool flat = p.W < L && p.Q() == p.W;
+  if (unit_stride) return triple_rows(p) && 2 * p.W > L && (!f64 || chunks <= 2) && !flat;
   if (pair_rows(p) || triple_rows(p)) return true;
   for (size_t h = 0; h + 1 < g.row_begin.size(); ++h)
     if (g.row_begin[h + 1] - g.row_begin[h] > 1) return false;
