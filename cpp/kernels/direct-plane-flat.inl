@@ -192,6 +192,12 @@ constexpr bool has_shift_in(long) {
 
 constexpr int kMaxRuns = 4;  // runs in a chunk of at most 12 taps
 
+// A compile-time bool as a type, for generic lambdas.
+template <bool B>
+struct BoolTag {
+  static constexpr bool value = B;
+};
+
 struct RunPlan {
   bool ok = false;
   // Lanes as bits, per block b of the flat run: lm[b][q], the lanes of run q's source
@@ -199,6 +205,9 @@ struct RunPlan {
   // cm[b][s], the lanes whose column is in run position s's range (and < total).
   unsigned short lm[kMaxBlocks + 1][kMaxRuns];
   unsigned short cm[kMaxBlocks][kRun];
+  // inner[b]: every run's load at block b is whole (lm all lanes), so a block
+  // whose next loads are all inner takes plain loads with no test per run.
+  bool inner[kMaxBlocks + 1];
   // Shift s of a run is the run's tap perm[s]: s, or kRun - 1 - s where the offsets
   // go down (backward-input's rot180 taps).
   int perm[kRun];
@@ -280,6 +289,11 @@ const RunPlan& run_plan(int64_t r0, int64_t total, int64_t n, const int64_t* off
         }
         P.lm[b][q] = static_cast<unsigned short>(m);
       }
+    for (int64_t b = 0; b <= nb; ++b) {
+      bool all = true;
+      for (int q = 0; q < TC / kRun; ++q) all = all && P.lm[b][q] == (1u << L) - 1u;
+      P.inner[b] = all;
+    }
     for (int64_t b = 0; b < nb; ++b)
       for (int s = 0; s < kRun; ++s) {
         unsigned m = 0;
@@ -323,7 +337,8 @@ void rows_run_tile(const DirectPlaneRowsArgs<typename VT::T>& a, const RunPlan& 
     V u[NR];
 #pragma GCC unroll 4
     for (int q = 0; q < NR; ++q) u[q] = VT::keep(VT::load(src + d[q], VT::bits(P.lm[0][q])));
-    for (int64_t b = 0; b < nb; ++b) {
+    auto block = [&](int64_t b, auto plain) {
+      constexpr bool kPlain = decltype(plain)::value;
       const unsigned short* lm = P.lm[b + 1];
       const M c0 = VT::bits(P.cm[b][0]), c1 = VT::bits(P.cm[b][1]), c2 = VT::bits(P.cm[b][2]);
       V acc[NR];
@@ -332,7 +347,7 @@ void rows_run_tile(const DirectPlaneRowsArgs<typename VT::T>& a, const RunPlan& 
         // Plain loads where every lane is in [g0, g1): on this Zen 5 a masked load
         // costs more (7x7 planes: 13.0 -> 12.1 ns a channel, 14x14: 37.6 -> 30.6).
         const T* ps = src + d[q] + (b + 1) * L;
-        const V nx = VT::keep(lm[q] == kAll ? VT::load(ps) : VT::load(ps, VT::bits(lm[q])));
+        const V nx = VT::keep(kPlain || lm[q] == kAll ? VT::load(ps) : VT::load(ps, VT::bits(lm[q])));
         const V start = q > 0 ? VT::zero() : (init ? bias : (b + 1 < nb ? VT::load(out + b * L) : VT::load(out + b * L, tail)));
         acc[q] = VT::fma(wv[q * kRun], u[q], start, c0);
         acc[q] = VT::fma(wv[q * kRun + 1], VT::template shift_in<1>(u[q], nx), acc[q], c1);
@@ -343,6 +358,12 @@ void rows_run_tile(const DirectPlaneRowsArgs<typename VT::T>& a, const RunPlan& 
       for (int q = 1; q < NR; ++q) acc[0] = VT::add(acc[0], acc[q]);
       if (b + 1 < nb) VT::store(out + b * L, acc[0]);
       else VT::store(out + b * L, acc[0], tail);
+    };
+    // Blocks whose next loads are all whole skip the test per run (14x14 planes,
+    // 10 of 13 blocks: 27.9 -> 25.6 ns a channel in an isolated loop).
+    for (int64_t b = 0; b < nb; ++b) {
+      if (P.inner[b + 1]) block(b, BoolTag<true>{});
+      else block(b, BoolTag<false>{});
     }
   }
 }
