@@ -62,8 +62,23 @@ struct VectorCols {
 // The input rows of a chunk of output rows, the same for every channel: per output
 // row and kernel row, the input row's offset in the plane, whether it is inside
 // [0, H), and whether every vector any output vector loads from it lies inside the
-// plane's elements (plain loads; else load_plane masks them). Why: as PairPlan.
+// plane's elements (plain loads; else load_plane masks them). Why: see PairPlan.
 constexpr int kRowChunk = 64;  // output rows per plan
+
+// channel(c, plan) for every channel, with plans of `rows` output rows made by
+// make(first row): one plan for every channel where it covers the plane's m rows,
+// else per channel and chunk, so a plane stays one stream (chunks over all channels
+// first made mobilenet.dw2s2, 56 output rows in chunks of 32, 9% slower).
+template <class Make, class Channel>
+void planned_channels(int64_t channels, int64_t m, int64_t rows, Make make, Channel channel) {
+  if (m <= rows) {
+    const auto plan = make(0);
+    for (int64_t c = 0; c < channels; ++c) channel(c, plan);
+  } else {
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t first = 0; first < m; first += rows) channel(c, make(first));
+  }
+}
 struct RowLoad {
   int64_t off;
   bool in, plain;
@@ -212,7 +227,7 @@ inline typename VT::V pair_load(const PairLoad<VT>& e, const typename VT::T* X) 
 }
 
 // The narrow form for `channels` planes, one vector a row pair, its loads planned
-// once for every channel where one plan covers the plane (as run's rows).
+// (planned_channels).
 template <class VT, int R>
 void run_pairs(const DirectPlaneS2Args<typename VT::T>& a) {
   using T = typename VT::T;
@@ -237,13 +252,7 @@ void run_pairs(const DirectPlaneS2Args<typename VT::T>& a) {
       VT::store(O + plan.out[q], acc, plan.store[q]);
     }
   };
-  if (a.m <= 2 * kPairChunk) {
-    const PairPlan<VT, R> plan(a, 0);
-    for (int64_t c = 0; c < a.channels; ++c) channel(c, plan);
-  } else {
-    for (int64_t c = 0; c < a.channels; ++c)
-      for (int64_t i_first = 0; i_first < a.m; i_first += 2 * kPairChunk) channel(c, PairPlan<VT, R>(a, i_first));
-  }
+  planned_channels(a.channels, a.m, 2 * kPairChunk, [&](int64_t first) { return PairPlan<VT, R>(a, first); }, channel);
 }
 
 // Channel by channel: its weights in registers, then its output rows, two a vector
@@ -281,16 +290,7 @@ void run(const DirectPlaneS2Args<typename VT::T>& a) {
       }
     }
   };
-  // One plan for every channel where it covers the plane; else channel by channel
-  // (a plane stays one stream: chunks over all channels first made
-  // mobilenet.dw2s2, 56 output rows in chunks of 32, 9% slower).
-  if (a.m <= kRowChunk) {
-    const RowPlan<VT, R> plan(a, 0, nv);
-    for (int64_t c = 0; c < a.channels; ++c) channel(c, plan);
-  } else {
-    for (int64_t c = 0; c < a.channels; ++c)
-      for (int64_t i_first = 0; i_first < a.m; i_first += kRowChunk) channel(c, RowPlan<VT, R>(a, i_first, nv));
-  }
+  planned_channels(a.channels, a.m, kRowChunk, [&](int64_t first) { return RowPlan<VT, R>(a, first, nv); }, channel);
 }
 
 }  // namespace direct_plane_s2_detail
