@@ -628,8 +628,9 @@ std::string describe(const ConvParams& p, Pass pass, DType dtype) {
     return "kernels: broadcast (a vector holds " + std::to_string(bcast) + " of a group's " +
            (pass == Pass::BackwardInput ? "input" : "output") + " channels; inputs broadcast)";
   // Stride-1 planes as wide as their output: the plane kernels' flat path, on ISAs
-  // with per-lane masks, when the rows are narrower than a vector.
-  const std::string flat = p.stride_h == 1 && p.stride_w == 1 && p.Q() == p.W
+  // with per-lane masks, when the rows are narrower than a vector (any width here:
+  // the text names the condition).
+  const std::string flat = plane_flat(p, INT64_MAX)
                                ? "; rows narrower than a vector: the plane as one flat run, per-lane masks (AVX2, AVX-512)"
                                : "";
   if (pass == Pass::BackwardWeight)

@@ -24,6 +24,9 @@ void backward_weight_planes(const KernelTable& kt, const ConvParams& p, const T*
 // Forward and backward-input by the plane-rows kernel
 // (drivers/direct-depthwise-rows.cpp), for depthwise convolutions with multiplier 1.
 bool plane_rows_fits(const ConvParams& p);
+// Whether the plane kernels' flat path can take this geometry: stride 1 with the
+// output as wide as the input (same padding), on rows narrower than `lanes`.
+bool plane_flat(const ConvParams& p, int64_t lanes);
 template <typename T>
 void forward_planes(const KernelTable& kt, const ConvParams& p, const T* x, const T* w, const T* bias, T* y);
 

@@ -221,10 +221,7 @@ bool expand_fits(const ConvParams& p, const KernelTable& kt, bool f64, Pass pass
   const ExpandTaps& g = expand_taps_memo(p, L);
   if (g.max_groups > kExpandMaxGroups) return false;
   if (pass == Pass::BackwardWeight) return !f64 && chunks <= 2 && (pair_rows(p) || (triple_rows(p) && p.W > L));
-  // Rows narrower than a vector as wide as dy's (same padding) go to the flat plane
-  // kernels, whose tap runs made them the faster (see above).
-  const bool flat = p.W < L && p.Q() == p.W;
-  if (unit_stride) return triple_rows(p) && 2 * p.W > L && (!f64 || chunks <= 2) && !flat;
+  if (unit_stride) return triple_rows(p) && 2 * p.W > L && (!f64 || chunks <= 2) && !plane_flat(p, L);
   if (pair_rows(p) || triple_rows(p)) return true;
   for (size_t h = 0; h + 1 < g.row_begin.size(); ++h)
     if (g.row_begin[h + 1] - g.row_begin[h] > 1) return false;

@@ -58,6 +58,10 @@ bool plane_rows_fits(const ConvParams& p) {
   return p.groups > 1 && p.Cg() == 1 && p.Kg() == 1 && p.stride_h == 1 && p.stride_w == 1;
 }
 
+bool plane_flat(const ConvParams& p, int64_t lanes) {
+  return p.stride_h == 1 && p.stride_w == 1 && p.Q() == p.W && p.W < lanes;
+}
+
 // The forward tasks of the plane kernels: (image, block of channels), each one call
 // of `kernel` on `base` with its channels' input, weights (R*S a channel), bias and
 // output.
