@@ -160,6 +160,12 @@ EXTRA_CASES = [
     # blocks (40 = 24 + 16, fewer per block with more threads): an image's tasks
     # reuse the column-phase split of its input that the first of them made
     Case("stem-s2-40-channels", (3, 3, 17, 19), (40, 3, 3, 3), stride=2, padding=1),
+    # grouped layers on wide planes (the rows kernel, 4 channels a group): while a
+    # task prefetches the next one's input, its rows go in several kernel calls
+    # (rows of 150: calls of 13 rows), at row stride 1 and, in backward-input's
+    # per-phase rows, 2
+    Case("groups-4-wide-rows", (2, 8, 23, 150), (8, 4, 3, 3), padding=1, groups=2),
+    Case("groups-4-wide-rows-s2x1", (2, 8, 45, 150), (8, 4, 3, 3), stride=(2, 1), padding=(1, 2, 1, 0), groups=2),
     Case("1x1-padded", (1, 3, 4, 5), (2, 3, 1, 1), padding=1),
     Case("all-ones", (1, 1, 1, 1), (1, 1, 1, 1)),
     Case("kernel=input-groups", (3, 4, 3, 6), (2, 2, 3, 6), groups=2),
