@@ -10,8 +10,9 @@
 // The tasks of a thread are consecutive (parallel_for's static schedule), so the
 // next task's input is known: each step of the current task prefetches the next
 // share of it into L2, in proportion to the work done. Measured there, old / new
-// .so in alternating processes, time new / old: l1.g32 at 1 thread fwd 0.69-0.84,
-// bwd_data 0.68-0.70; at 2 threads 0.78 / 0.73; at batch 2 (in cache) 1.00-1.02.
+// .so in alternating processes (or the prefetch switched off and on), time new /
+// old: l1.g32 at 1 thread fwd 0.79-0.84, bwd_data 0.59-0.70; at 2 threads 0.78 /
+// 0.75; at batch 2 (in cache) 1.00-1.02.
 // The whole span at the start of the task was no faster than none (the prefetches
 // stall once the miss buffers fill). Depthwise tasks (one plane streamed at a
 // time, which the hardware follows) gained nothing from it.
