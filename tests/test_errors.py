@@ -201,3 +201,22 @@ def test_errors_leave_threads_and_later_calls_working(threads):
         convbp.set_num_threads(0)
     assert convbp.get_num_threads() == threads
     np.testing.assert_array_equal(c2(), np.full(DY.shape, 18.0))
+
+
+def test_params_memo_keeps_every_check():
+    """_args memoizes the ConvParams of exact int/str/tuple arguments. A cached
+    stride=1 must not let 1.0 or True through (1.0 == True == 1 as dict keys), a
+    failed call must raise again on every call, and the memo stays bounded."""
+    p = _args.params2d(X.shape, W.shape, 1, 0, 1, 2)
+    assert _args.params2d(X.shape, W.shape, 1, 0, 1, 2) is p  # the memo answers
+    assert _args.params2d(X.shape, W.shape, (1, 1), 0, 1, 2) is not p  # another key, same values
+    for bad in (1.0, True, (1.0, 1), (True, 1)):
+        with pytest.raises(TypeError, match="stride must be"):
+            c2(stride=bad)
+    for _ in range(2):
+        with pytest.raises(ValueError, match=r"stride=\(0, 0\) must be >= 1"):
+            c2(stride=0)
+    np.testing.assert_array_equal(c2(stride=np.int64(1)), c2(stride=1))  # numpy ints: unmemoized, same result
+    for k in range(_args._PARAMS_MEMO_SIZE + 10):
+        _args.params1d((1, 1, 8 + k), (1, 1, 3), 1, 0, 1, 1)
+    assert len(_args._PARAMS_MEMO) <= _args._PARAMS_MEMO_SIZE
