@@ -135,6 +135,9 @@ EXTRA_CASES = [
     # bwd_weight's float32 partial sums go to double every 4096 terms per lane: 1000
     # dy rows per image, so every 4 of the 5 images
     Case("depthwise-expand-dots-flush", (5, 2, 2000, 8), (2, 1, 3, 3), stride=2, padding=1, groups=2),
+    # and on planes small enough that the dots take channels in pairs (3 channels:
+    # a pair and a single), 500 dy rows per image: the sums flush after 8 of 9 images
+    Case("depthwise-expand-dots-flush-pairs", (9, 3, 1000, 1), (3, 1, 3, 3), stride=2, padding=1, groups=3),
     # Many channels per group (the broadcast kernels: a group's channels in the
     # vector lanes): a lane tail (17 output channels: 16 + 1), stride > 1 with
     # asymmetric padding and dilation, stride > kernel in backward-input.

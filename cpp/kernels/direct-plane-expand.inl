@@ -49,6 +49,11 @@ inline void put(typename VT::T* o, typename VT::V v, typename VT::M sm, bool pla
   else VT::store(o, v, sm);
 }
 
+// A row of zeros, at least a vector long, that the dots read in place of x rows
+// outside the plane.
+template <typename T>
+alignas(64) constexpr T kZeroRow[64 / sizeof(T) * 2] = {};
+
 // The dy-row step of the carried-row loops, as a type (a template constant inside a lambda).
 template <int S>
 struct RowStep {
@@ -189,8 +194,13 @@ inline void chunk_rows(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
 // Backward-weight over chunk k of every x row: the same dy vectors as chunk_rows
 // (the lanes of group g hold the dy values that meet x's lanes), multiplied by the x
 // row instead of a weight and summed per (kernel row, group) over the image.
-template <class VT, int G>
-inline void chunk_dots(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k, int64_t c0, int64_t c1) {
+// CH channels (c, c + 1, ...) at once: in the carried-row loops they share the row
+// arithmetic and give the core twice the independent FMA chains (mobilenet.dw12s2:
+// 7 dy rows of 3 FMA pairs a plane, one channel at a time, was bound by the loop's
+// own instructions). An x row outside the plane is read from kZeroRow (its FMAs add
+// zeros), so the loop has no row test and no out-of-line masked load.
+template <class VT, int G, int CH>
+inline void chunk_dots(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k, int64_t c) {
   using T = typename VT::T;
   using V = typename VT::V;
   using M = typename VT::M;
@@ -207,74 +217,95 @@ inline void chunk_dots(const DirectPlaneExpandArgs<typename VT::T>& a, int64_t k
   // float partial sums over at most kDotFlush terms per lane (images of P dy rows)
   // before they are added, lane by lane, into double.
   const int64_t flush = P > 0 && kDotFlush / P > 0 ? kDotFlush / P : 1;
-  double dacc[kExpandMaxRows * G * L];
-  V acc[kExpandMaxRows * G];
-  for (int64_t c = c0; c < c1; ++c) {
-    for (int64_t t = 0; t < RG; ++t) acc[t] = VT::zero();
-    bool flushed = false;
-    for (int64_t n = 0; n < a.images; ++n) {
-      const T* X = a.x + n * a.x_n + c * a.x_c + k * L;
-      const T* D = a.dy + n * a.dy_n + c * a.dy_c;
-      if (n > 0 && n % flush == 0) {
+  double dacc[CH][kExpandMaxRows * G * L];
+  V acc[CH][kExpandMaxRows * G];
+  for (int u = 0; u < CH; ++u)
+    for (int64_t t = 0; t < RG; ++t) acc[u][t] = VT::zero();
+  bool flushed = false;
+  for (int64_t n = 0; n < a.images; ++n) {
+    const T* X[CH];
+    const T* D[CH];
+    for (int u = 0; u < CH; ++u) {
+      X[u] = a.x + n * a.x_n + (c + u) * a.x_c + k * L;
+      D[u] = a.dy + n * a.dy_n + (c + u) * a.dy_c;
+    }
+    if (n > 0 && n % flush == 0) {
+      for (int u = 0; u < CH; ++u) {
         if (!flushed)
-          for (int64_t t = 0; t < RG * L; ++t) dacc[t] = 0.0;
-        flushed = true;
-        for (int64_t t = 0; t < RG; ++t) VT::add_to(dacc + t * L, acc[t]), acc[t] = VT::zero();
+          for (int64_t t = 0; t < RG * L; ++t) dacc[u][t] = 0.0;
+        for (int64_t t = 0; t < RG; ++t) VT::add_to(dacc[u] + t * L, acc[u][t]), acc[u][t] = VT::zero();
       }
-      if (a.pair_rows || a.triple_rows) {  // as in chunk_rows: dy row i meets x rows step*i - top + r, r < 3
-        const int64_t step = a.pair_rows ? 2 : 1;
-        V ac[3 * G];
+      flushed = true;
+    }
+    if (a.pair_rows || a.triple_rows) {  // as in chunk_rows: dy row i meets x rows step*i - top + r, r < 3
+      const int64_t step = a.pair_rows ? 2 : 1;
+      V ac[CH][3 * G];
+#pragma GCC unroll 2
+      for (int u = 0; u < CH; ++u)
 #pragma GCC unroll 12
-        for (int t = 0; t < 3 * G; ++t) ac[t] = acc[t];
-        int64_t h = -top;
-        for (int64_t i = 0; i < P; ++i, h += step) {
-          const T* d = D + i * dy_row;
-          V pg[G];
+        for (int t = 0; t < 3 * G; ++t) ac[u][t] = acc[u][t];
+      const T* xb[CH];
+      for (int u = 0; u < CH; ++u) xb[u] = X[u] - top * x_row;
+      int64_t h = -top;
+      for (int64_t i = 0; i < P; ++i, h += step) {
+        V pg[CH][G];
+#pragma GCC unroll 2
+        for (int u = 0; u < CH; ++u)
 #pragma GCC unroll 4
-          for (int g = 0; g < G; ++g) pg[g] = cg.dy(d, g);
+          for (int g = 0; g < G; ++g) pg[u][g] = cg.dy(D[u] + i * dy_row, g);
 #pragma GCC unroll 3
-          for (int r = 0; r < 3; ++r) {
-            if (h + r < 0 || h + r >= m) continue;
-            const T* xr = X + (h + r) * x_row;
+        for (int r = 0; r < 3; ++r) {
+          const bool inside = static_cast<uint64_t>(h + r) < static_cast<uint64_t>(m);
+#pragma GCC unroll 2
+          for (int u = 0; u < CH; ++u) {
+            const T* xr = inside ? xb[u] + r * x_row : kZeroRow<T>;
             const V xv = full ? VT::load(xr) : VT::load(xr, xm);
 #pragma GCC unroll 4
-            for (int g = 0; g < G; ++g) ac[r * G + g] = VT::fma(xv, pg[g], ac[r * G + g], cg.om[g]);
+            for (int g = 0; g < G; ++g) ac[u][r * G + g] = VT::fma(xv, pg[u][g], ac[u][r * G + g], cg.om[g]);
           }
         }
-#pragma GCC unroll 12
-        for (int t = 0; t < 3 * G; ++t) acc[t] = ac[t];
-        continue;
+#pragma GCC unroll 2
+        for (int u = 0; u < CH; ++u) xb[u] += step * x_row;
       }
+#pragma GCC unroll 2
+      for (int u = 0; u < CH; ++u)
+#pragma GCC unroll 12
+        for (int t = 0; t < 3 * G; ++t) acc[u][t] = ac[u][t];
+      continue;
+    }
+    for (int u = 0; u < CH; ++u) {
       int64_t e = row_begin[0];
       for (int64_t h = 0; h < m; ++h) {
         const int64_t e1 = row_begin[h + 1];
         if (e == e1) continue;
-        const T* xr = X + h * x_row;
+        const T* xr = X[u] + h * x_row;
         const V xv = full ? VT::load(xr) : VT::load(xr, xm);
         for (; e < e1; ++e) {
-          const T* d = D + row_dy[e];
-          V* ar = acc + row_w[e] * G;
+          const T* d = D[u] + row_dy[e];
+          V* ar = acc[u] + row_w[e] * G;
 #pragma GCC unroll 4
           for (int g = 0; g < G; ++g) ar[g] = VT::fma(xv, cg.dy(d, g), ar[g], cg.om[g]);
         }
       }
     }
-    // Each (r, s): the sum of its member lanes of its group's accumulator, in a fixed
-    // order (VT::sum's halves; lane order once flushed to double).
-    double* dw = a.dw + c * wrows * wcols;
+  }
+  // Each (r, s): the sum of its member lanes of its group's accumulator, in a fixed
+  // order (VT::sum's halves; lane order once flushed to double).
+  for (int u = 0; u < CH; ++u) {
+    double* dw = a.dw + (c + u) * wrows * wcols;
     if (flushed)
-      for (int64_t t = 0; t < RG; ++t) VT::add_to(dacc + t * L, acc[t]);
+      for (int64_t t = 0; t < RG; ++t) VT::add_to(dacc[u] + t * L, acc[u][t]);
     for (int64_t r = 0; r < wrows; ++r)
       for (int g = 0; g < G; ++g)
-        for (int64_t u = a.member_begin[g0 + g]; u < a.member_begin[g0 + g + 1]; ++u) {
+        for (int64_t e = a.member_begin[g0 + g]; e < a.member_begin[g0 + g + 1]; ++e) {
           double sum = 0.0;
           if (!flushed) {
-            sum = double(VT::sum(VT::blend(VT::bits(a.member_lanes[u]), VT::zero(), acc[r * G + g])));
+            sum = double(VT::sum(VT::blend(VT::bits(a.member_lanes[e]), VT::zero(), acc[u][r * G + g])));
           } else {
-            const double* lanes = dacc + (r * G + g) * L;
-            for (unsigned b = a.member_lanes[u]; b; b &= b - 1) sum += lanes[__builtin_ctz(b)];
+            const double* lanes = dacc[u] + (r * G + g) * L;
+            for (unsigned b = a.member_lanes[e]; b; b &= b - 1) sum += lanes[__builtin_ctz(b)];
           }
-          dw[r * wcols + a.member_s[u]] += sum;
+          dw[r * wcols + a.member_s[e]] += sum;
         }
   }
 }
@@ -304,15 +335,29 @@ template <class VT>
 void direct_plane_expand_dots(const DirectPlaneExpandArgs<typename VT::T>& a) {
   using namespace direct_plane_expand_detail;
   // Channel by channel, every chunk of it, so a channel's x planes stay in L1
-  // across its chunks (chunks outside the channel loop: 56x56 at batch 8 1.15x slower).
-  for (int64_t c = 0; c < a.channels; ++c)
+  // across its chunks (chunks outside the channel loop: 56x56 at batch 8 1.15x
+  // slower); in pairs where the rows carry and the planes are small. Pairs, time
+  // against single channels (1 / 2 threads, batch 8, Zen 5, alternating processes):
+  // mobilenet.dw12s2 (14x14) 0.91 / 0.91, dw6s2 (28x28) 1.00 / 0.99; on 56x56 and
+  // 112x112 planes 1.00-1.04, so those stay single.
+  constexpr int64_t kPairMaxPlane = 1024;
+  const bool pairs = (a.pair_rows || a.triple_rows) && a.x_c <= kPairMaxPlane;
+  for (int64_t c = 0; c < a.channels;) {
+    const int64_t ch = pairs && c + 1 < a.channels ? 2 : 1;
     for (int64_t k = 0; k < a.chunks; ++k) {
       switch (a.group_begin[k + 1] - a.group_begin[k]) {
-        case 1: chunk_dots<VT, 1>(a, k, c, c + 1); break;
-        case 2: chunk_dots<VT, 2>(a, k, c, c + 1); break;
-        case 3: chunk_dots<VT, 3>(a, k, c, c + 1); break;
-        case 4: chunk_dots<VT, 4>(a, k, c, c + 1); break;
+        case 1: ch == 2 ? chunk_dots<VT, 1, 2>(a, k, c) : chunk_dots<VT, 1, 1>(a, k, c); break;
+        case 2: ch == 2 ? chunk_dots<VT, 2, 2>(a, k, c) : chunk_dots<VT, 2, 1>(a, k, c); break;
+        case 3:
+        case 4:
+          for (int64_t u = c; u < c + ch; ++u) {
+            if (a.group_begin[k + 1] - a.group_begin[k] == 3) chunk_dots<VT, 3, 1>(a, k, u);
+            else chunk_dots<VT, 4, 1>(a, k, u);
+          }
+          break;
         default: break;  // no group: no lane of this chunk meets dy
       }
     }
+    c += ch;
+  }
 }
