@@ -81,6 +81,19 @@ def test_every_thread_count_is_correct_and_repeatable(check, threads, n, dtype, 
             np.testing.assert_array_equal(_check.run_api(case, p, d, algo), first, err_msg=f"{case.name} {p}")
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_many_threads_split_one_group_by_columns_and_pixels(check, threads, dtype):
+    """At 16 threads im2col's backward-weight splits one group's dW into column sets and
+    pixel parts (here both: 2 images of 8x8 pixels against 32*9 columns), the parts'
+    partial sums added in order: correct, and the same on every call."""
+    case = Case("bw-16-threads", (2, 32, 8, 8), (16, 32, 3, 3), padding=1)
+    convbp.set_num_threads(16)
+    d = _check.make_inputs(case, dtype, seed=5)
+    check(case, "bwd_weight", dtype, "im2col", data=d)
+    first = _check.run_api(case, "bwd_weight", d, "im2col")
+    np.testing.assert_array_equal(_check.run_api(case, "bwd_weight", d, "im2col"), first)
+
+
 def test_thread_count_is_process_wide(threads):
     seen = []
     convbp.set_num_threads(1)

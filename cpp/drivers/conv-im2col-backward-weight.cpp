@@ -5,15 +5,20 @@
 namespace convbp {
 namespace im2col {
 
+namespace {
+// Most bytes the partial dW buffers of one call may take (pixel parts beyond
+// the first each sum into one).
+constexpr int64_t kMaxPartialBytes = int64_t(64) << 20;
+}  // namespace
+
 // dW_g = dy_g phi(x)^T, the depth running over the batch's pixels, in the
 // Goto order: per block of kc pixels, the dy block of all Kg output channels
 // (A) is packed once, then each column block of dW gets its phi(x)^T block (B)
 // packed once and multiplied by all of A. Items are (group, set of column
-// blocks, part of the pixels): the column sets split dW between threads
-// (each thread packs its own copy of A, 1/Kd of its work per element), and
-// parts split the pixels only when the groups and column blocks leave threads
-// idle; part 0 sums into dw, part i > 0 into partial buffer i - 1, added in
-// order after. Both operands are pixel-contiguous, so each panel is gathered
+// blocks, part of the pixels): the column sets split dW between threads (each
+// packs its own copy of A), the parts split the pixels (part 0 sums into dw,
+// part i > 0 into partial buffer i - 1, added in order after); how many of each
+// is chosen below. Both operands are pixel-contiguous, so each panel is gathered
 // into plain rows (dy rows; phi rows through the im2col plan) and transposed
 // into panel layout. (Items used to be single dW blocks of 272 x 240, which
 // packed dy again for every column block: 20 times on a 512->512 3x3 layer.)
@@ -23,19 +28,43 @@ void backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) {
   const MoveKernels<T>& mv = kernel_table().move<T>();
   const int mr = G.uk.mr, nr = G.uk.nr;
   const int64_t Kg = p.Kg(), Cg = p.Cg(), RS = p.R * p.S, Kd = Cg * RS, PQ = p.P() * p.Q(), pixels = p.N * PQ;
-  const int64_t kc = std::min(G.bl.kc, pixels), nkb = cdiv(pixels, kc), ldt = round_up(kc, 16);
+  const int64_t kc = std::min(G.bl.kc, pixels), ldt = round_up(kc, 16);
   const bool pointwise = is_pointwise(p);
-  // Column blocks of dW: the B block (kc x nb) within nc; a multiple of the
-  // threads when there are several, or when the groups and the pixel blocks are
-  // too few to keep the threads busy (resnet.l4.down: 392 pixels, one block;
-  // its one item ran on one of two threads: 1.07 ms at 1 and at 2 threads).
-  int64_t nnb = cdiv(Kd, G.bl.nc);
-  if (nnb > 1 || p.groups * nkb < G.nt) nnb = round_up(nnb, G.nt);
+  // Items are (group, column set, pixel part), at least one per thread where the
+  // groups are fewer than the threads. Both ways of splitting a group cost work
+  // that one item per group does not: a column set packs all of its pixels' dy
+  // again (Kg x pixels per set), a pixel part adds a partial dW to write and sum
+  // (Kg x Kd per part). So a group's share of the threads, want = sets x parts,
+  // is split the way that costs least, (sets - 1) pixels + (parts - 1) Kd.
+  // Why: the sets-first rule this replaced gave a 16-thread call up to 16 column
+  // sets (vgg11.c2: 8 sets x 2 parts of 48-wide blocks; vgg11.c4: 16 sets), and
+  // their repeated packing made the call's total work larger. Measured by running
+  // the 16-thread partition on 2 threads (Zen 5, batch 8), time over the 2-thread
+  // call's: the large layers of the thread-scaling set (VGG-11 c2-c7, DeepLab's
+  // two, wav2vec2.conv1) 1.07-1.35, geometric mean 1.18, with the old rule; 0.94-1.04,
+  // mean 1.00, with this one. At 2 threads itself the split moves to parts on most
+  // layers: train suite bwd_weight time 0.98 of the old (resnet.l1.3x3 0.94,
+  // vgg11.c2 0.94, wav2vec2.conv1 0.93; none above 1.05). (resnet.l4.down, 392
+  // pixels in one block: one item per group left a thread idle, hence the split
+  // even where the pixels make one block.)
+  const int64_t want = p.groups >= G.nt ? 1 : cdiv(G.nt, p.groups);
+  const int64_t max_sets = cdiv(Kd, nr);
+  int64_t sets = 1, parts = want, best = -1;
+  for (int64_t s = 1; s <= want; ++s) {
+    if (want % s != 0 || s > max_sets) continue;
+    const int64_t q = want / s;
+    if (q > 1 && (q - 1) * p.w_size() * int64_t(sizeof(T)) > kMaxPartialBytes) continue;
+    const int64_t cost = (s - 1) * pixels + (q - 1) * Kd;
+    if (best < 0 || cost < best) best = cost, sets = s, parts = q;
+  }
+  if (best < 0) sets = std::min(want, max_sets), parts = 1;  // no room for partial sums: columns only
+  parts = std::min(parts, std::max<int64_t>(pixels, 1));
+  // Column blocks of dW: the B block (kc x nb) within nc, and at least `sets` of
+  // them, split evenly between the sets.
+  int64_t nnb = std::max(cdiv(Kd, G.bl.nc), sets);
   const int64_t nb = round_up(cdiv(Kd, nnb), nr);
   nnb = cdiv(Kd, nb);
-  const int64_t blocks = p.groups * nnb;
-  const int64_t parts = blocks >= G.nt ? 1 : std::min<int64_t>(nkb, cdiv(G.nt, blocks));
-  const int64_t nsets = p.groups * parts >= G.nt ? 1 : std::min<int64_t>(nnb, cdiv(G.nt, p.groups * parts));
+  const int64_t nsets = std::min(sets, nnb);
   const int64_t Mpad = round_up(Kg, mr);
 
   AlignedBuffer<T> partial((parts - 1) * p.w_size());
