@@ -133,7 +133,7 @@ def _check_padding_string(padding: str, name: str = "padding") -> None:
 # overhead (2-core Zen 5 host). Only plain ints, strs and tuples of plain ints make a
 # key, so 1.0, True or np.int64(1) never share an entry with 1: they take the checked
 # path every time, as do lists. A ConvParams is read-only from Python, so sharing one
-# between calls is safe. At most _PARAMS_MEMO_SIZE entries, the oldest dropped first.
+# between calls is safe. At most _PARAMS_MEMO_SIZE entries: a full memo is emptied.
 _PARAMS_MEMO: dict = {}
 _PARAMS_MEMO_SIZE = 512
 
@@ -163,7 +163,7 @@ def _memoized(make):
         p = make(input_shape, weight_shape, stride, padding, dilation, groups)
         if key is not None:
             if len(_PARAMS_MEMO) >= _PARAMS_MEMO_SIZE:
-                _PARAMS_MEMO.pop(next(iter(_PARAMS_MEMO)), None)
+                _PARAMS_MEMO.clear()  # one call, safe beside other Python threads (iterating is not)
             _PARAMS_MEMO[key] = p
         return p
     wrapper.__name__, wrapper.__qualname__, wrapper.__doc__ = make.__name__, make.__qualname__, make.__doc__

@@ -220,3 +220,25 @@ def test_params_memo_keeps_every_check():
     for k in range(_args._PARAMS_MEMO_SIZE + 10):
         _args.params1d((1, 1, 8 + k), (1, 1, 3), 1, 0, 1, 1)
     assert len(_args._PARAMS_MEMO) <= _args._PARAMS_MEMO_SIZE
+
+
+def test_params_memo_from_many_python_threads():
+    """Python threads filling the memo past its size at once: no error, results right."""
+    import threading
+    errors = []
+
+    def work(t):
+        try:
+            for k in range(_args._PARAMS_MEMO_SIZE + 100):
+                p = _args.params1d((1, 2, 10 + k), (3, 2, 3), 1, t % 2, 1, 1)
+                assert p.Q == 8 + k + 2 * (t % 2)
+        except Exception as e:  # noqa: BLE001 - any failure is the test's
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors[:3]
+    assert len(_args._PARAMS_MEMO) <= _args._PARAMS_MEMO_SIZE
