@@ -77,6 +77,10 @@ int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // outputs; both blocks shrink while there are fewer than 4 tasks per thread.
 struct Blocking {
   int64_t gb, gblocks, cb, cblocks;
+  int64_t tasks(int64_t outer) const { return outer * gblocks * cblocks; }
+  // Task t's outer index (the image) and first group.
+  int64_t outer_of(int64_t t) const { return t / (gblocks * cblocks); }
+  int64_t group_of(int64_t t) const { return t / cblocks % gblocks * gb; }
 };
 Blocking blocking(int64_t outer, int64_t groups, int64_t per_group, int64_t plane, bool channel_blocks) {
   Blocking b;
@@ -154,9 +158,9 @@ void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w,
   const bool rows_mode = Kg == 1;
   const Blocking b = blocking(p.N, G, Kg, P * Q, !rows_mode);
   const uint64_t call_id = new_call_id();
-  const int64_t ntasks = p.N * b.gblocks * b.cblocks;
+  const int64_t ntasks = b.tasks(p.N);
   parallel_for(ntasks, [&](int64_t task) {
-    const int64_t n = task / (b.gblocks * b.cblocks), g0 = task / b.cblocks % b.gblocks * b.gb;
+    const int64_t n = b.outer_of(task), g0 = b.group_of(task);
     const int64_t kl0 = task % b.cblocks * b.cb, gn = std::min(b.gb, G - g0), kn = std::min(b.cb, Kg - kl0);
     const int64_t k0 = g0 * Kg + kl0;
     const T* xin = input_planes(kt, p, sg, x, n * p.C + g0 * Cg, gn * Cg, call_id);
@@ -205,7 +209,7 @@ void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w,
     // output row; a run's rows go in calls of about kPrefetchOutputs so the shares spread.
     NextPrefetch pf(nullptr, 0, P);
     if (!sg.copy && task + 1 < ntasks) {
-      const int64_t nn = (task + 1) / (b.gblocks * b.cblocks), ng0 = (task + 1) / b.cblocks % b.gblocks * b.gb;
+      const int64_t nn = b.outer_of(task + 1), ng0 = b.group_of(task + 1);
       pf = NextPrefetch(x + (nn * p.C + ng0 * Cg) * p.H * p.W, std::min(b.gb, G - ng0) * Cg * p.H * p.W * int64_t(sizeof(T)), P);
     }
     for (const RowRun& run : runs) {
@@ -271,9 +275,9 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
   // same-phase dx rows phase + sh*i of it, reading dy rows base + i.
   const bool rows_mode = Cg == 1;
   const Blocking b = blocking(p.N, G, Cg, H * W, !rows_mode);
-  const int64_t ntasks = p.N * b.gblocks * b.cblocks;
+  const int64_t ntasks = b.tasks(p.N);
   parallel_for(ntasks, [&](int64_t task) {
-    const int64_t n = task / (b.gblocks * b.cblocks), g0 = task / b.cblocks % b.gblocks * b.gb;
+    const int64_t n = b.outer_of(task), g0 = b.group_of(task);
     const int64_t cl0 = task % b.cblocks * b.cb, gn = std::min(b.gb, G - g0), cn = std::min(b.cb, Cg - cl0);
     Taps<T> taps;
     // dx rows phase + sh*i (i in [i0, i0 + m) for rows mode, i = i0 for channels
@@ -335,7 +339,7 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
     // The next task's dy planes, a share per dx row (as in forward).
     NextPrefetch pf(nullptr, 0, H);
     if (task + 1 < ntasks) {
-      const int64_t nn = (task + 1) / (b.gblocks * b.cblocks), ng0 = (task + 1) / b.cblocks % b.gblocks * b.gb;
+      const int64_t nn = b.outer_of(task + 1), ng0 = b.group_of(task + 1);
       pf = NextPrefetch(dy + (nn * p.K + ng0 * Kg) * P * Q, std::min(b.gb, G - ng0) * Kg * P * Q * int64_t(sizeof(T)), H);
     }
     int64_t done = 0;  // dx rows computed, over all phases
