@@ -95,6 +95,18 @@ Blocking blocking(int64_t outer, int64_t groups, int64_t per_group, int64_t plan
   return b;
 }
 
+// The NextPrefetch of task + 1's input: its groups' planes of src (per_group planes
+// of `plane` elements a group, `channels` planes an image), over `units` units of
+// this task; nothing for the last task or a null src.
+template <typename T>
+NextPrefetch next_task_planes(const Blocking& b, int64_t task, int64_t ntasks, const T* src, int64_t channels,
+                              int64_t groups, int64_t per_group, int64_t plane, int64_t units) {
+  if (!src || task + 1 >= ntasks) return NextPrefetch(nullptr, 0, units);
+  const int64_t n = b.outer_of(task + 1), g0 = b.group_of(task + 1);
+  return NextPrefetch(src + (n * channels + g0 * per_group) * plane,
+                      std::min(b.gb, groups - g0) * per_group * plane * int64_t(sizeof(T)), units);
+}
+
 template <typename T>
 DirectRowsArgs<T> rows_args(const Taps<T>& t, int64_t m, int64_t n) {
   DirectRowsArgs<T> a;
@@ -207,11 +219,7 @@ void forward(const KernelTable& kt, const ConvParams& p, const T* x, const T* w,
     };
     // The next task's input planes (not when they are a split copy), a share per
     // output row; a run's rows go in calls of about kPrefetchOutputs so the shares spread.
-    NextPrefetch pf(nullptr, 0, P);
-    if (!sg.copy && task + 1 < ntasks) {
-      const int64_t nn = b.outer_of(task + 1), ng0 = b.group_of(task + 1);
-      pf = NextPrefetch(x + (nn * p.C + ng0 * Cg) * p.H * p.W, std::min(b.gb, G - ng0) * Cg * p.H * p.W * int64_t(sizeof(T)), P);
-    }
+    NextPrefetch pf = next_task_planes(b, task, ntasks, sg.copy ? nullptr : x, p.C, G, Cg, p.H * p.W, P);
     for (const RowRun& run : runs) {
       if (rows_mode) {
         pf.upto(run.b);
@@ -337,11 +345,7 @@ void backward_input(const KernelTable& kt, const ConvParams& p, const T* dy, con
           merge_phases(tmp + (z * m + i) * cmax, block, sw, W, dx0 + z * Cg * H * W + i * row_step);
     };
     // The next task's dy planes, a share per dx row (as in forward).
-    NextPrefetch pf(nullptr, 0, H);
-    if (task + 1 < ntasks) {
-      const int64_t nn = b.outer_of(task + 1), ng0 = b.group_of(task + 1);
-      pf = NextPrefetch(dy + (nn * p.K + ng0 * Kg) * P * Q, std::min(b.gb, G - ng0) * Kg * P * Q * int64_t(sizeof(T)), H);
-    }
+    NextPrefetch pf = next_task_planes(b, task, ntasks, dy, p.K, G, Kg, P * Q, H);
     int64_t done = 0;  // dx rows computed, over all phases
     for (const RowPhase& rp : rph)
       for (const RowRun& run : rp.runs) {

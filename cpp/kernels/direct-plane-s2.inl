@@ -59,12 +59,6 @@ struct VectorCols {
   }
 };
 
-// The input rows of a chunk of output rows, the same for every channel: per output
-// row and kernel row, the input row's offset in the plane, whether it is inside
-// [0, H), and whether every vector any output vector loads from it lies inside the
-// plane's elements (plain loads; else load_plane masks them). Why: see PairPlan.
-constexpr int kRowChunk = 64;  // output rows per plan
-
 // channel(c, plan) for every channel, with plans of `rows` output rows made by
 // make(first row): one plan for every channel where it covers the plane's m rows,
 // else per channel and chunk, so a plane stays one stream (chunks over all channels
@@ -79,6 +73,13 @@ void planned_channels(int64_t channels, int64_t m, int64_t rows, Make make, Chan
       for (int64_t first = 0; first < m; first += rows) channel(c, make(first));
   }
 }
+
+// The input rows of a chunk of output rows, the same for every channel: per output
+// row and kernel row, the input row's offset in the plane, whether it is inside
+// [0, H), and whether every vector any output vector loads from it lies inside the
+// plane's elements (plain loads; else load_plane masks them). Why: see PairPlan.
+constexpr int kRowChunk = 64;  // output rows per plan
+
 struct RowLoad {
   int64_t off;
   bool in, plain;
