@@ -12,6 +12,7 @@ see the padding), and dilation with asymmetric padding."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import convbp
@@ -58,3 +59,34 @@ def test_lanes_on_the_odd_shape_grid(check, threads, monkeypatch, dtype):
             d = _check.make_inputs(case, dtype, seed=7)
             for p in ("fwd", "bwd_data"):
                 check(case, p, dtype, "im2col", data=d)
+
+
+# Batches smaller than the thread count: bwd_data cuts each image's dx rows into
+# bands of at least 512 output pixels (neighbouring bands both multiply the output
+# rows whose taps cross their border, and each adds only into its own rows), and
+# channel parts fill what bands leave. 16 and 7 threads on one to three images:
+# halos of a 3x3 and of a strided 7x7, dilation with asymmetric padding, stride
+# above the kernel (rows no tap reaches), pointwise and strided 1x1, and fewer
+# output rows than threads (bands stop at the rows).
+BAND_CASES = [
+    Case("band-3x3", (1, 5, 96, 80), (7, 5, 3, 3), padding=1),
+    Case("band-7x7s2", (2, 3, 150, 64), (6, 3, 7, 7), stride=2, padding=3),
+    Case("band-dilated", (3, 4, 70, 40), (5, 4, 3, 2), padding=(2, 0, 1, 2), dilation=(2, 1)),
+    Case("band-stride-gaps", (1, 4, 120, 160), (6, 4, 2, 2), stride=3, padding=(1, 0)),
+    Case("band-pointwise", (1, 6, 64, 70), (9, 6, 1, 1)),
+    Case("band-1x1s2", (2, 8, 90, 50), (5, 8, 1, 1), stride=2),
+    Case("band-few-rows", (1, 3, 4, 900), (4, 3, 1, 1)),
+]
+
+
+@pytest.mark.parametrize("layout", ["channels", "pixels"])
+@pytest.mark.parametrize("n", [16, 7])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bwd_data_bands_of_rows_when_images_are_fewer_than_threads(check, threads, monkeypatch, layout, n, dtype):
+    monkeypatch.setenv("CONVBP_IM2COL_LAYOUT", layout)
+    convbp.set_num_threads(n)
+    for case in BAND_CASES:
+        d = _check.make_inputs(case, dtype, seed=9)
+        check(case, "bwd_data", dtype, "im2col", data=d)
+        first = _check.run_api(case, "bwd_data", d, "im2col")
+        np.testing.assert_array_equal(_check.run_api(case, "bwd_data", d, "im2col"), first, err_msg=case.name)

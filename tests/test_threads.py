@@ -141,3 +141,56 @@ def test_changing_threads_during_calls_stays_correct(data, threads):
     stop.set()
     f.join()
     assert not errors, errors
+
+
+TEAM_CAP_CASES = [
+    Case("cap-bw-split", (2, 32, 8, 8), (16, 32, 3, 3), padding=1),       # bwd_weight: sets x pixel parts
+    Case("cap-bands", (1, 5, 96, 80), (7, 5, 3, 3), padding=1),          # bwd_data: bands of rows
+    Case("cap-tiles", (2, 24, 7, 7), (40, 24, 1, 1), stride=2),          # fwd: tiles against row parts
+    Case("cap-depthwise", (3, 40, 14, 14), (40, 1, 3, 3), stride=2, padding=1, groups=40),
+]
+_CAP_SCRIPT = """
+import sys, numpy as np, convbp
+from convbp import _check
+from convbp._check import Case
+cases = [{cases}]
+convbp.set_num_threads(16)
+out = {{}}
+for c in cases:
+    d = _check.make_inputs(c, "float32", seed=4)
+    for p in ("fwd", "bwd_data", "bwd_weight"):
+        for a in ("im2col", "direct"):
+            out[f"{{c.name}} {{p}} {{a}}"] = _check.run_api(c, p, d, a)
+np.savez(sys.argv[1], **out)
+"""
+
+
+def test_team_cap_runs_the_same_partition(tmp_path, threads):
+    """CONVBP_TEAM_CAP=1 (benchmarks/partition_work.py) runs a 16-thread call's items on
+    one thread: the partition is the 16-thread one, so the results are bit for bit those
+    of 16 real threads (the items and the order their partial sums are added in are the
+    same). A driver whose work depended on the team it got, not on its thread count,
+    would differ or fail here."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    spec = ", ".join(
+        f"Case({c.name!r}, {c.x_shape!r}, {c.w_shape!r}, stride={c.stride!r}, padding={c.padding!r}, "
+        f"dilation={c.dilation!r}, groups={c.groups!r})" for c in TEAM_CAP_CASES)
+    env = dict(os.environ, CONVBP_TEAM_CAP="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(convbp.__file__).resolve().parents[1]), env.get("PYTHONPATH", "")])
+    out = tmp_path / "capped.npz"
+    p = subprocess.run([sys.executable, "-c", _CAP_SCRIPT.format(cases=spec), str(out)], env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    capped = np.load(out)
+    convbp.set_num_threads(16)
+    assert len(capped.files) == len(TEAM_CAP_CASES) * 6
+    for c in TEAM_CAP_CASES:
+        d = _check.make_inputs(c, "float32", seed=4)
+        for p_ in ("fwd", "bwd_data", "bwd_weight"):
+            for a in ("im2col", "direct"):
+                np.testing.assert_array_equal(capped[f"{c.name} {p_} {a}"], _check.run_api(c, p_, d, a),
+                                              err_msg=f"{c.name} {p_} {a}")

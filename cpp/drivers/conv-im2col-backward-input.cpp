@@ -34,11 +34,19 @@ void pack_dy_tile(const MoveKernels<T>& mv, const ConvParams& p, int64_t g, cons
   }
 }
 
+// One item of bwd_data: group g, images [n0, n1), the dx rows [h0, h1) of
+// each, channel blocks [b0, b1); it multiplies the output pixels [j0, j1) of
+// the batch (flattened), the ones whose taps reach those rows.
+struct BwdItem {
+  int64_t g, n0, n1, h0, h1, b0, b1, j0, j1;
+};
+
 // The parallel items of bwd_data: images in `nimg` blocks and, only when
-// groups * nimg leaves threads idle (small batches), channel blocks in `nch`
-// parts. Channel blocks hold `cb` channels (at most cb_max).
+// groups * nimg leaves threads idle (small batches), each image's rows in
+// `nband` bands and channel blocks in `nch` parts. Channel blocks hold `cb`
+// channels (at most cb_max).
 struct BwdItems {
-  int64_t nimg, nch, cb, ncb;
+  int64_t nimg, nband = 1, nch, cb, ncb;
   BwdItems(const ConvParams& p, int nt, int64_t cb_max) {
     const int64_t Cg = p.Cg();
     // Threads split the images, each streaming all of W_g, unless W_g is more
@@ -50,36 +58,96 @@ struct BwdItems {
     // pixels) 39.0 -> 36.8 ms; image split on Zen 5 for mobilenet.pw12 (1x1, Kd =
     // 1.3x pixels) 0.80x the channel split's time, pw13 (2.6x) 0.96x, the 3x3
     // layers 1.00-1.01x.
+    // Beyond 2 threads, splitting only the channels packs dy once per thread:
+    // a 16-thread channel split did 1.91x (mobilenet.pw13) and 1.64x
+    // (resnet.l4.3x3s2) the work of a 2-thread one (the work of its items, run
+    // on one thread). So the channel split keeps about sqrt(threads) images
+    // parts, the rest channel parts: 4 x 4 at 16 threads, 0.79x and 0.99x.
     if (p.Cg() * p.R * p.S > 2 * p.N * p.P() * p.Q() && p.groups < nt) {
-      nch = std::min<int64_t>(Cg, cdiv(nt, p.groups));
-      nimg = p.groups * nch >= nt ? 1 : std::min<int64_t>(p.N, cdiv(nt, p.groups * nch));
+      const int64_t want = cdiv(nt, p.groups);
+      int64_t root = 1;
+      while ((root + 1) * (root + 1) <= want) ++root;
+      nimg = std::min<int64_t>(p.N, root);
+      nch = std::min<int64_t>(Cg, cdiv(want, nimg));
     } else {
       nimg = p.groups >= nt ? 1 : std::min<int64_t>(p.N, cdiv(nt, p.groups));
-      nch = p.groups * nimg >= nt ? 1 : std::min<int64_t>(Cg, cdiv(nt, p.groups * nimg));
+      if (p.groups * nimg < nt) nband = bands(p, nt, p.groups * nimg);
+      const int64_t parts = p.groups * nimg * nband;
+      nch = parts >= nt ? 1 : std::min<int64_t>(Cg, cdiv(nt, parts));
     }
     cb = std::clamp<int64_t>(cb_max, 1, cdiv(Cg, nch));
     cb = cdiv(Cg, round_up(cdiv(Cg, cb), nch));  // a multiple of nch blocks: equal parts
     ncb = cdiv(Cg, cb);
     nch = std::min(nch, ncb);
   }
-  int64_t count(const ConvParams& p) const { return p.groups * nimg * nch; }
-  // Item i: group g, images [n0, n1), channel blocks [b0, b1).
-  void get(const ConvParams& p, int64_t i, int64_t& g, int64_t& n0, int64_t& n1, int64_t& b0, int64_t& b1) const {
-    g = i / (nimg * nch);
-    const int64_t part = i / nch % nimg, cp = i % nch;
-    n0 = p.N * part / nimg;
-    n1 = p.N * (part + 1) / nimg;
-    b0 = ncb * cp / nch;
-    b1 = ncb * (cp + 1) / nch;
+  int64_t count(const ConvParams& p) const { return p.groups * nimg * nband * nch; }
+  BwdItem get(const ConvParams& p, int64_t i) const {
+    BwdItem it;
+    it.g = i / (nimg * nband * nch);
+    const int64_t part = i / (nband * nch) % nimg, band = i / nch % nband, cp = i % nch;
+    it.n0 = p.N * part / nimg;
+    it.n1 = p.N * (part + 1) / nimg;
+    it.b0 = ncb * cp / nch;
+    it.b1 = ncb * (cp + 1) / nch;
+    const int64_t PQ = p.P() * p.Q();
+    it.h0 = 0;
+    it.h1 = p.H;
+    it.j0 = it.n0 * PQ;
+    it.j1 = it.n1 * PQ;
+    if (nband > 1) {  // one image (bands are only cut then): the output rows whose taps reach the band
+      it.h0 = p.H * band / nband;
+      it.h1 = p.H * (band + 1) / nband;
+      const int64_t reach = (p.R - 1) * p.dil_h;
+      const int64_t pa = std::max<int64_t>(0, ceil_div(it.h0 + p.pad_top - reach, p.stride_h));
+      const int64_t pb = std::min<int64_t>(p.P(), floor_div(it.h1 - 1 + p.pad_top, p.stride_h) + 1);
+      it.j0 = it.n0 * PQ + pa * p.Q();
+      it.j1 = it.n0 * PQ + std::max(pa, pb) * p.Q();
+    }
+    return it;
+  }
+
+ private:
+  // Bands of rows, when the batch leaves threads idle (`parts` = groups x
+  // images < nt). Neighbouring bands both multiply the output rows whose taps
+  // reach across their border, about (R-1)*dil/stride of them: the bands are
+  // cut only while that redundant work stays within 1/8 of the image's, and
+  // while a band keeps at least 512 output pixels (each item streams its share
+  // of W_g once per tile of pixels, so small bands multiply that streaming).
+  // The count makes parts x bands a multiple of nt when it can (static
+  // scheduling: equal shares); what the bands leave, channel parts fill.
+  // Before, channel parts took all of it: each packs dy again, and its blocks
+  // pad to MR rows. The work of a 16-thread split over that of a 2-thread one
+  // (batch 8, run on one thread), channel parts -> bands: vgg11.c1 (3
+  // channels) 1.59x -> 0.96x, mobilenet.pw1 1.43x -> 0.97x, resnet.stem 1.15x
+  // -> 1.00x, mobilenet.stem 1.26x -> 0.98x, mobilenet.pw2 1.23x -> 0.98x. On
+  // 14x14 outputs (98-pixel bands) bands did more work than channel parts:
+  // mobilenet.pw7 1.42x against 1.19x, resnet.l3.down 1.33x against 1.19x.
+  static int64_t bands(const ConvParams& p, int nt, int64_t parts) {
+    const int64_t P = p.P(), PQ = P * p.Q(), halo = cdiv((p.R - 1) * p.dil_h, p.stride_h);
+    const auto allowed = [&](int64_t b) {
+      return b == 1 || (b <= P && b <= p.H && (b - 1) * halo * 8 <= P && PQ / b >= 512);
+    };
+    const int64_t want = cdiv(nt, parts);
+    for (int64_t b = want; b <= nt; ++b)
+      if ((parts * b) % nt == 0 && allowed(b)) return b;
+    int64_t b = want;
+    while (b > 1 && !allowed(b)) --b;
+    return b;
   }
 };
 
-// col2im adds into dx: the item's planes start from zero (padding-only pixels stay 0).
+// col2im adds into dx: the item's rows start from zero (padding-only pixels stay 0).
 template <typename T>
-void zero_planes(const ConvParams& p, int64_t g, int64_t n0, int64_t n1, int64_t c0, int64_t c1, T* dx) {
+void zero_planes(const ConvParams& p, const BwdItem& it, int64_t c0, int64_t c1, T* dx) {
   const int64_t HW = p.H * p.W;
-  for (int64_t n = n0; n < n1; ++n)
-    std::fill(dx + (n * p.C + g * p.Cg() + c0) * HW, dx + (n * p.C + g * p.Cg() + c1) * HW, T(0));
+  for (int64_t n = it.n0; n < it.n1; ++n) {
+    T* plane = dx + (n * p.C + it.g * p.Cg() + c0) * HW;
+    if (it.h0 == 0 && it.h1 == p.H) {
+      std::fill(plane, plane + (c1 - c0) * HW, T(0));
+    } else {
+      for (int64_t c = c0; c < c1; ++c, plane += HW) std::fill(plane + it.h0 * p.W, plane + it.h1 * p.W, T(0));
+    }
+  }
 }
 
 // Channels-major: dphi = W_g^T dy_g, tile by tile of pixels, then col2im.
@@ -110,17 +178,16 @@ void backward_input_cm(const ConvParams& p, const T* dy, const T* w, T* dx) {
   auto ws = scratch<T>(G.nt, 0, Kg * tn, Mpad * tn);
   parallel_for(it.count(p), [&](int64_t item) {
     Scratch<T>& s = ws[omp_get_thread_num()];
-    int64_t g, n0, n1, b0, b1;
-    it.get(p, item, g, n0, n1, b0, b1);
-    const int64_t c0 = b0 * cb, c1 = std::min(Cg, b1 * cb);
-    if (!pointwise) zero_planes(p, g, n0, n1, c0, c1, dx);
+    const BwdItem bi = it.get(p, item);
+    const int64_t g = bi.g, c0 = bi.b0 * cb, c1 = std::min(Cg, bi.b1 * cb);
+    if (!pointwise) zero_planes(p, bi, c0, c1, dx);
     T* C = s.c.data();
-    for (int64_t j0 = n0 * PQ; j0 < n1 * PQ; j0 += tn) {
-      const int64_t n = std::min(tn, n1 * PQ - j0);
+    for (int64_t j0 = bi.j0; j0 < bi.j1; j0 += tn) {
+      const int64_t n = std::min(tn, bi.j1 - j0);
       pack_dy_tile(mv, p, g, dy, j0, n, nr, tn, kc, s.plan, s.b.data());
       if (pointwise) plan_scatter(j0, n, PQ, p.C * HW, s.plan2);
-      else plan_col2im(p, j0, n, s.plan2);
-      for (int64_t cbi = b0; cbi < b1; ++cbi) {
+      else plan_col2im(p, j0, n, bi.h0, bi.h1, s.plan2);
+      for (int64_t cbi = bi.b0; cbi < bi.b1; ++cbi) {
         const int64_t cc = cbi * cb, rows = (std::min(Cg, cc + cb) - cc) * RS;
         for (int64_t b = 0; b < nkb; ++b) {
           const int64_t pc = b * kc, k = std::min(kc, Kg - pc);
@@ -172,17 +239,16 @@ void backward_input_pm(const ConvParams& p, const T* dy, const T* w, T* dx) {
   auto ws = scratch<T>(G.nt, tm * Kg, pointwise ? 0 : cb * RS * tm, tm * Npad);
   parallel_for(it.count(p), [&](int64_t item) {
     Scratch<T>& s = ws[omp_get_thread_num()];
-    int64_t g, n0, n1, b0, b1;
-    it.get(p, item, g, n0, n1, b0, b1);
-    const int64_t c0 = b0 * cb, c1 = std::min(Cg, b1 * cb);
-    if (!pointwise) zero_planes(p, g, n0, n1, c0, c1, dx);
+    const BwdItem bi = it.get(p, item);
+    const int64_t g = bi.g, c0 = bi.b0 * cb, c1 = std::min(Cg, bi.b1 * cb);
+    if (!pointwise) zero_planes(p, bi, c0, c1, dx);
     T* C = s.c.data();
-    for (int64_t j0 = n0 * PQ; j0 < n1 * PQ; j0 += tm) {
-      const int64_t m = std::min(tm, n1 * PQ - j0);
+    for (int64_t j0 = bi.j0; j0 < bi.j1; j0 += tm) {
+      const int64_t m = std::min(tm, bi.j1 - j0);
       pack_dy_tile(mv, p, g, dy, j0, m, mr, tm, kc, s.plan, s.a.data());
       if (pointwise) plan_scatter(j0, m, PQ, p.C * HW, s.plan2);
-      else plan_col2im(p, j0, m, s.plan2);
-      for (int64_t cbi = b0; cbi < b1; ++cbi) {
+      else plan_col2im(p, j0, m, bi.h0, bi.h1, s.plan2);
+      for (int64_t cbi = bi.b0; cbi < bi.b1; ++cbi) {
         const int64_t cc = cbi * cb, rows = (std::min(Cg, cc + cb) - cc) * RS;
         for (int64_t b = 0; b < nkb; ++b) {
           const int64_t pc = b * kc, k = std::min(kc, Kg - pc);

@@ -23,7 +23,7 @@ void forward_cm(const ConvParams& p, const T* x, const T* w, const T* bias, T* y
   const bool pointwise = is_pointwise(p);
   // Tiles: the C tile (Kg x tn) and one packed block of phi (kc x tn) in 3/4 of L2.
   const int64_t max_panels = std::min(G.bl.nc / nr, 3 * G.l2 / 4 / ((Mpad + kc) * sz * nr));
-  const PixelTiles pt(cols, nr, max_panels, p.groups, Kg, mr, G.nt);
+  const PixelTiles pt(cols, nr, max_panels, p.groups, Kg, mr, G.nt, true);
   const int64_t tn = std::min(round_up(cols, nr), cdiv(pt.panels, pt.count) * nr);
 
   // W_g as A panels, one block per depth block of kc.
@@ -80,7 +80,7 @@ void forward_pm(const ConvParams& p, const T* x, const T* w, const T* bias, T* y
   const bool pointwise = is_pointwise(p);
   // Pixel blocks: the C tile (tm x Npad) and the packed A block (tm x kc) in half of L2.
   const int64_t max_panels = std::clamp<int64_t>(G.l2 / 2 / ((Npad + kc) * sz * mr), 1, 1024 / mr);
-  const PixelTiles pt(pixels, mr, max_panels, p.groups, Kg, nr, G.nt);
+  const PixelTiles pt(pixels, mr, max_panels, p.groups, Kg, nr, G.nt, true);
   const int64_t tm = cdiv(pt.panels, pt.count) * mr;
 
   // W_g^T as B panels: op(B)(t, k) = W_g[k, t], one block per depth block.

@@ -75,7 +75,7 @@ void lanes_product(const LanesGeom& g, const GemmUkernel<T>& uk, int64_t kc, int
   // Items: (group, tile of output pixels, part of the output channels); a
   // C tile (pixels*MR x Npad) in half of L2.
   const int64_t max_pix = std::clamp<int64_t>(cache_sizes().l2 / 2 / (Npad * mr * sz), 1, 1024);
-  const PixelTiles pt(HWo, 1, max_pix, g.groups, Cog, nr, nt);
+  const PixelTiles pt(HWo, 1, max_pix, g.groups, Cog, nr, nt, false);
   const int64_t tpix = cdiv(pt.panels, pt.count);
 
   AlignedBuffer<T> xt(int64_t(mr) * g.Ci * g.Hi * g.Wi);

@@ -53,29 +53,68 @@ struct Gemm {
 
 // The pixel dimension (all `pixels` output pixels of the batch, per group) cut
 // into `count` tiles of consecutive micro-panels of `w` pixels (the MR or NR
-// side the pixels fill), at most `max_panels` panels each. Tile t holds panels
+// side the pixels fill), at least enough that a tile has at most `max_panels`
+// panels; the rows (channels) cut into `row_parts` parts. Tile t holds panels
 // [panels*t/count, panels*(t+1)/count), so tile sizes differ by at most one
-// panel; when groups < nt, groups*count is made a multiple of nt, so static
-// scheduling gives each thread the same number of tiles, within a panel each.
-// The rows (channels) are split into `row_parts` parts instead when they
-// outnumber the pixels (W_g, rows x depth, is then larger than phi(x), pixels x
-// depth: the 7x7 layers, where each thread streaming all of W_g scaled worst;
-// resnet.l4.3x3 fwd at 2 threads: 11.3 -> 9.6 ms), or when there are
-// still fewer items than threads (tiny outputs). Items run part-major (item =
-// (group, part, tile)), so static scheduling hands each thread whole parts.
+// panel. Items run part-major (item = (group, part, tile)), so static
+// scheduling hands each thread whole parts.
+//
+// When groups < nt the threads share groups, and each way of sharing costs
+// work a single thread would not do. Where the items pack their pixel operand
+// (`repack`: the channels- and pixels-major layouts), a row part beyond the
+// first packs it again, about 4x the cost per element of the other
+// redundancy (fitted on mobilenet.pw13 at 16 threads): a tile beyond those the
+// cache asks for streams the item's rows of W_g again. The split taken has
+// the least (row_parts - 1)*pixels*4 + (extra tiles)*rows, counted in units
+// of the depth, times the imbalance of static scheduling (items rounded up to
+// a multiple of nt). Before, rows that outnumbered the pixels were split
+// first, as the batch-lanes layout still does. The work of a 16-thread split
+// over that of a 2-thread one, both run on one thread (batch 8,
+// benchmarks/partition_work.py): resnet.l4.down fwd (pixels-major, stride 2)
+// 2.71x -> 1.10x, mobilenet.pw13 / pw12 fwd 1.41x / 1.38x -> 1.05x / 1.03x.
 struct PixelTiles {
   int64_t pixels, w, panels, count, row_parts;
-  PixelTiles(int64_t pixels_, int w_, int64_t max_panels, int64_t groups, int64_t rows, int rows_unit, int nt)
+  PixelTiles(int64_t pixels_, int w_, int64_t max_panels, int64_t groups, int64_t rows, int rows_unit, int nt,
+             bool repack)
       : pixels(pixels_), w(w_) {
     panels = cdiv(pixels, w);
-    count = std::min(panels, cdiv(panels, std::max<int64_t>(1, max_panels)));
+    const int64_t min_count = std::min(panels, cdiv(panels, std::max<int64_t>(1, max_panels)));
+    count = min_count;
+    row_parts = 1;
+    if (groups >= nt) return;
     const int64_t units = cdiv(rows, rows_unit);
-    if (groups < nt && rows > pixels && units >= nt / groups) {
-      row_parts = std::min(units, cdiv(int64_t(nt), groups));
+    if (!repack) {
+      // No packing per item (the batch-lanes layout): the rows are split when
+      // they outnumber the pixels (W_g, rows x depth, is then the larger operand
+      // that every tile streams: resnet.l4.3x3s2 fwd at 2 threads took 1.2x as
+      // long with two tiles of all the rows as with two row halves), else tiles.
+      if (rows > pixels && units >= nt / groups) {
+        row_parts = std::min(units, cdiv(int64_t(nt), groups));
+        return;
+      }
+      count = std::min(panels, cdiv(round_up(groups * count, nt), groups));
+      row_parts = groups * count >= nt ? 1 : std::min(units, cdiv(int64_t(nt), groups * count));
       return;
     }
-    if (groups < nt) count = std::min(panels, cdiv(round_up(groups * count, nt), groups));
-    row_parts = groups * count >= nt ? 1 : std::min(units, cdiv(int64_t(nt), groups * count));
+    const int64_t pack = 4;
+    double best = -1;
+    for (int64_t q = 1; q <= std::min<int64_t>(units, nt); ++q) {
+      // The fewest tiles (>= min_count) that make the items a multiple of nt,
+      // or all the panels when even those leave threads idle.
+      int64_t c = std::max(min_count, cdiv(round_up(groups * q * min_count, nt), groups * q));
+      for (; c < panels && (groups * q * c) % nt != 0; ++c) {}
+      c = std::min(c, panels);
+      const int64_t items = groups * q * c;
+      const double imbalance = double(cdiv(items, nt) * nt) / double(items);
+      const double work = double(pixels) * double(rows) + double((q - 1) * pixels * pack) +
+                          double((c - min_count) * rows);
+      const double cost = work * imbalance;
+      if (best < 0 || cost < best) {
+        best = cost;
+        count = c;
+        row_parts = q;
+      }
+    }
   }
   // Item i: group, tile t, row part r.
   void item(int64_t i, int64_t& g, int64_t& t, int64_t& r) const {

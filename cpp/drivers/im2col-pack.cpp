@@ -104,7 +104,7 @@ void plan_im2col(const ConvParams& p, int64_t j0, int64_t len, int nr, int64_t k
     }
 }
 
-void plan_col2im(const ConvParams& p, int64_t j0, int64_t len, Plan& plan) {
+void plan_col2im(const ConvParams& p, int64_t j0, int64_t len, int64_t h0, int64_t h1, Plan& plan) {
   start(plan);
   const int64_t PQ = p.P() * p.Q(), CHW = p.C * p.H * p.W;
   for (int64_t r = 0; r < p.R; ++r)
@@ -112,6 +112,8 @@ void plan_col2im(const ConvParams& p, int64_t j0, int64_t len, Plan& plan) {
       const Tap tap(p, r, s);
       segments(j0, len, PQ, p.Q(), true, 0, [&](int64_t n, int64_t pp, int64_t q0, int64_t q1, int64_t col) {
         if (pp < tap.p0 || pp >= tap.p1) return;
+        const int64_t h = pp * p.stride_h + tap.oh;
+        if (h < h0 || h >= h1) return;
         const int64_t a = std::clamp(tap.q0, q0, q1), b = std::clamp(tap.q1, a, q1);
         const int64_t row = n * CHW + (pp * p.stride_h + tap.oh) * p.W + tap.ow;
         add_run(plan, row + a * p.stride_w, col + (a - q0), b - a, p.stride_w);

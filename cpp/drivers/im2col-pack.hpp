@@ -54,8 +54,9 @@ void plan_im2col(const ConvParams& p, int64_t j0, int64_t len, int nr, int64_t k
 
 // col2im for columns [j0, j0 + len): add-runs, one group per tap, from a plain
 // tile row (the row (c, r, s) of dphi) into dx's channel plane of image 0
-// (dx + (g*Cg + c)*H*W); padding positions are dropped.
-void plan_col2im(const ConvParams& p, int64_t j0, int64_t len, Plan& plan);
+// (dx + (g*Cg + c)*H*W); padding positions are dropped, and so are the dx rows
+// outside [h0, h1) (a band of rows another thread owns).
+void plan_col2im(const ConvParams& p, int64_t j0, int64_t len, int64_t h0, int64_t h1, Plan& plan);
 
 // True when phi(x) is x itself reshaped: 1x1 kernel, stride 1, no padding.
 inline bool is_pointwise(const ConvParams& p) {

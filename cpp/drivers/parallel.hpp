@@ -6,12 +6,29 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 
 #include "convbp/runtime.hpp"
 
 namespace convbp {
+
+// The OpenMP team for a region of `nt` threads: nt, or fewer when the
+// environment variable CONVBP_TEAM_CAP (read once) is a positive integer. A
+// measuring aid only: the drivers still cut their work for nt threads (static
+// schedules, per-thread scratch), and the capped team runs all of it, so the
+// time of one call is the total work of an nt-thread partition. That is how
+// benchmarks/partition_work.py checks, on a small machine, the extra work a
+// 16-thread partition does.
+inline int team_threads(int nt) {
+  static const int cap = [] {
+    const char* v = std::getenv("CONVBP_TEAM_CAP");
+    return v ? std::atoi(v) : 0;
+  }();
+  return cap > 0 ? std::min(nt, cap) : nt;
+}
 
 template <class F>
 void parallel_for(int64_t n, F&& body) {
@@ -22,7 +39,7 @@ void parallel_for(int64_t n, F&& body) {
     return;
   }
   std::exception_ptr error = nullptr;
-#pragma omp parallel for schedule(static) num_threads(nt)
+#pragma omp parallel for schedule(static) num_threads(team_threads(nt))
   for (int64_t i = 0; i < n; ++i) {
     try {
       body(i);
@@ -47,7 +64,7 @@ void parallel_team(int nt, F&& body) {
     return;
   }
   std::exception_ptr error = nullptr;
-#pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(team_threads(nt))
   {
     try {
       body(omp_get_thread_num(), omp_get_num_threads());
