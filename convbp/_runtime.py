@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from . import _args, _core
@@ -57,9 +59,14 @@ def peak_gflops(threads: int = 1, seconds: float = 0.2) -> float:
     """Measured FP32 FMA throughput (GFLOP/s) of this machine on ``threads`` threads,
     with the ISA convbp uses: the denominator of "% of peak" in benchmarks."""
     threads = _args.as_int(threads, "threads")
-    if threads < 1:
-        raise ValueError(f"peak_gflops: threads={threads} must be >= 1")
-    return _core.peak_gflops(threads, float(seconds))
+    if not 1 <= threads <= 1024:  # the C++ bound (kMaxThreads)
+        raise ValueError(f"peak_gflops: threads={threads} must be in [1, 1024]")
+    if isinstance(seconds, (bool, np.bool_)) or not isinstance(seconds, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"peak_gflops: seconds must be a real number, got {type(seconds).__name__}")
+    seconds = float(seconds)
+    if not 0.0 < seconds <= 60.0:  # also refuses NaN and infinity, which would never finish calibrating
+        raise ValueError(f"peak_gflops: seconds={seconds} must be in (0, 60]")
+    return _core.peak_gflops(threads, seconds)
 
 
 _PASSES = ("fwd", "bwd_data", "bwd_weight")

@@ -140,7 +140,7 @@ TABLE = [
     ("explain-algo", lambda: convbp.explain(X.shape, W.shape, groups=2, algo="x"), ValueError, r"algo='x'"),
     ("explain-x_shape", lambda: convbp.explain((2, 4), W.shape), ValueError, r"x_shape must be"),
     ("explain-groups", lambda: convbp.explain(X.shape, W.shape, groups=3), ValueError, r"groups=3 must divide"),
-    ("peak_gflops-threads", lambda: convbp.peak_gflops(0), ValueError, r"threads=0 must be >= 1"),
+    ("peak_gflops-threads", lambda: convbp.peak_gflops(0), ValueError, r"threads=0 must be in \[1, 1024\]"),
 ]
 
 
@@ -242,3 +242,91 @@ def test_params_memo_from_many_python_threads():
         th.join()
     assert not errors, errors[:3]
     assert len(_args._PARAMS_MEMO) <= _args._PARAMS_MEMO_SIZE
+
+
+# Geometry that validates but is absurd for the direct route (strides and dilations in
+# the billions): the direct kernels' padded planes would leave int64 (a crash before).
+# Auto runs im2col instead, which matches the naive route; algo="direct" says why not.
+HUGE_GEOMETRY = [
+    ("grouped-dilation", (1, 16, 4, 5), (16, 8, 2, 2), dict(groups=2, dilation=3 * 2**30, padding=(0, 3 * 2**30, 0, 3 * 2**30)), "float32", "fwd"),
+    ("grouped-dilation-bw", (1, 16, 4, 5), (16, 8, 2, 2), dict(groups=2, dilation=3 * 2**30, padding=(0, 3 * 2**30, 0, 3 * 2**30)), "float32", "bwd_weight"),
+    ("stem-dilation-f64", (1, 3, 5, 6), (4, 3, 2, 2), dict(dilation=2**31, padding=(0, 2**31, 0, 2**31)), "float64", "bwd_weight"),
+    ("column-stride", (1, 1, 4, 6), (1, 1, 1, 2), dict(stride=(1, 2**62)), "float64", "fwd"),
+    ("column-stride-2^33", (1, 1, 4, 6), (1, 1, 1, 2), dict(stride=(1, 2**33)), "float64", "fwd"),
+    ("conv1d-stride", (1, 1, 6), (1, 1, 2), dict(stride=2**62), "float64", "fwd"),
+]
+
+
+@pytest.mark.parametrize("name,xs,ws,kw,dtype,pass_", HUGE_GEOMETRY, ids=[h[0] for h in HUGE_GEOMETRY])
+def test_direct_refuses_absurd_extents_and_auto_runs_im2col(name, xs, ws, kw, dtype, pass_):
+    from convbp import _check
+    from convbp._check import Case
+    case = Case(name, xs, ws, **kw)
+    d = _check.make_inputs(case, dtype, seed=2)
+    want = _check.run_api(case, pass_, d, "naive")
+    np.testing.assert_allclose(_check.run_api(case, pass_, d, "auto"), want, rtol=1e-5, atol=1e-5)
+    assert convbp.explain(xs, ws, pass_=pass_, dtype=dtype, **kw)["route"] == "im2col"
+    with pytest.raises(ValueError, match=r"algo='direct' cannot run .*too large for the direct kernels.*'im2col'"):
+        _check.run_api(case, pass_, d, "direct")
+
+
+def test_conv_params_with_zero_stride_print_without_dividing():
+    """ConvParams built straight from _core are printed and inspected before validate():
+    P and Q of a stride (or groups) of 0 read 0 instead of dividing by zero (SIGFPE)."""
+    p = _core.ConvParams(N=1, C=1, H=4, W=4, K=1, R=3, S=3, stride_h=0, groups=0)
+    assert (p.P, p.Q) == (0, 2)
+    assert "stride=(0, 1)" in repr(p)
+    with pytest.raises(ValueError, match="groups=0 must be >= 1"):
+        p.validate()
+
+
+@pytest.mark.parametrize("seconds", [float("nan"), float("inf"), -1.0, 0.0, 61.0])
+def test_peak_gflops_refuses_durations_that_never_finish(seconds):
+    with pytest.raises(ValueError, match=r"seconds=.* must be in \(0, 60\]"):
+        convbp.peak_gflops(1, seconds)
+    with pytest.raises(ValueError, match=r"threads=2147483648 must be in \[1, 1024\]"):
+        convbp.peak_gflops(2**31)
+    with pytest.raises(TypeError, match="seconds must be a real number, got str"):
+        convbp.peak_gflops(1, "x")
+
+
+@pytest.mark.parametrize("pool", ["MaxPool2d", "AvgPool2d"])
+def test_pooling_with_a_huge_kernel_visits_only_taps_that_reach_the_input(pool):
+    """A window of 2^40 with padding 2^39 on a 4x4 input: every window covers the whole
+    input. The loops used to visit every tap (hours); now only those that reach it."""
+    from convbp import nn
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    layer = getattr(nn, pool)(2**40, stride=1, padding=2**39)
+    y = layer(x)
+    assert y.shape == (1, 1, 5, 5)
+    if pool == "MaxPool2d":
+        np.testing.assert_array_equal(y, np.full((1, 1, 5, 5), 15.0, np.float32))
+        dx = layer.backward(np.ones_like(y))
+        assert dx[0, 0, 3, 3] == 25 and dx.sum() == 25
+    else:  # count_include_pad: the divisor is the padded window, clipped at the padded input's end
+        assert np.all(y >= 0) and np.all(y < 1e-9)
+
+
+@pytest.mark.parametrize("big", [2**31 - 1, 2**31, 2**32 + 1, 2**62])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_strides_and_dilations_past_32_bits_match_naive(big, dtype):
+    """Strides and dilations past 2^31 (1-wide outputs, taps that skip the input):
+    every route that runs them matches naive in every pass. im2col once stored such a
+    column stride in a 32-bit run field, where 2^32 became 0, "copy zeros"."""
+    from convbp import _check
+    from convbp._check import Case
+    cases = [Case("stride-w", (2, 3, 4, 6), (4, 3, 2, 2), stride=(1, big)),
+             Case("stride-h", (2, 3, 6, 4), (4, 3, 2, 2), stride=(big, 2)),
+             Case("dilation", (1, 4, 5, 6), (4, 2, 2, 2), dilation=(1, big), padding=(0, 0, 0, big), groups=2),
+             Case("conv1d", (2, 3, 7), (5, 3, 2), stride=big, padding=1)]
+    for case in cases:
+        d = _check.make_inputs(case, dtype, seed=1)
+        for p in ("fwd", "bwd_data", "bwd_weight"):
+            want = _check.run_api(case, p, d, "naive")
+            for algo in ("auto", "im2col", "direct"):
+                try:
+                    got = _check.run_api(case, p, d, algo)
+                except ValueError as e:  # direct refuses absurd extents, naming im2col
+                    assert algo == "direct" and "too large for the direct kernels" in str(e)
+                    continue
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=f"{case.name} {p} {algo}")

@@ -525,8 +525,29 @@ void route_backward_weight(const ConvParams& p, const T* x, const T* dy, T* dw) 
   backward_weight<T>(kernel_table(), p, x, dy, dw);
 }
 
-// Every ConvParams that validates runs here (all strides, dilations, paddings, groups).
-std::string refuses(const ConvParams&, Pass, DType) { return ""; }
+// Every ConvParams that validates runs here (all strides, dilations, paddings,
+// groups), but for absurd extents. The kernels lay out padded planes and stride
+// phases whose sizes are products of a dimension's extent: the larger of the
+// padded input, the input span of the outputs, the outputs plus the kernel's
+// reach and the input plus one stride. A stride or dilation in the billions
+// (which validate() accepts, and im2col runs) took those products past int64
+// and the copy runs' 32-bit fields: a crash. So the route refuses extents past
+// 2^30, or a group's planes past 2^40 elements, and auto runs im2col.
+std::string refuses(const ConvParams& p, Pass, DType) {
+  constexpr __int128 kMaxExtent = __int128(1) << 30, kMaxPlanes = __int128(1) << 40;
+  const auto extent = [](int64_t in, int64_t pads, int64_t out, int64_t stride, int64_t taps, int64_t dil) {
+    const __int128 span = __int128(out - 1) * stride + __int128(taps - 1) * dil + 1;
+    return std::max({__int128(in) + pads, span, __int128(out) + __int128(taps) * dil, __int128(in) + stride});
+  };
+  const __int128 eh = extent(p.H, p.pad_top + p.pad_bottom, p.P(), p.stride_h, p.R, p.dil_h);
+  const __int128 ew = extent(p.W, p.pad_left + p.pad_right, p.Q(), p.stride_w, p.S, p.dil_w);
+  if (eh <= kMaxExtent && ew <= kMaxExtent && eh * ew * std::max(p.Cg(), p.Kg()) <= kMaxPlanes) return "";
+  const auto big = [](__int128 v) { return v > kMaxExtent ? std::string("over 2^30") : std::to_string(int64_t(v)); };
+  return "its padded planes would be too large for the direct kernels (extent " +
+         (p.spatial_dims == 1 ? big(ew) : "(" + big(eh) + ", " + big(ew) + ")") +
+         " from stride, dilation and padding; at most 2^30 per dimension and 2^40 elements per group); "
+         "algo='im2col' runs it";
+}
 
 // The auto rule: a small table measured against the im2col route (medians of
 // interleaved runs, one thread, float32, AVX-512, batch 1 and 8; the layers of

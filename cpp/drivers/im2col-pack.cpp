@@ -6,6 +6,9 @@
 #include "drivers/im2col-pack.hpp"
 
 #include <algorithm>
+#include <climits>
+#include <stdexcept>
+#include <string>
 
 #include "drivers/parallel.hpp"
 
@@ -30,8 +33,16 @@ void segments(int64_t j0, int64_t len, int64_t PQ, int64_t Q, bool by_row, int n
   }
 }
 
+// A run's length and step are 32-bit fields, and step 0 means zeros. A one-element
+// run's step is never used: it is stored as 1, since a column stride of 2^31 or
+// more (a 1-wide output) once truncated to 0 there and copied zeros instead of x.
 inline void add_run(Plan& plan, int64_t dst, int64_t src, int64_t len, int64_t step) {
-  if (len > 0) plan.runs.push_back(CopyRun{dst, src, int32_t(len), int32_t(step)});
+  if (len <= 0) return;
+  if (len == 1 && step > 0) step = 1;
+  if (len > INT32_MAX || step > INT32_MAX)
+    throw std::length_error("im2col: a run of " + std::to_string(len) + " elements, step " + std::to_string(step) +
+                            ", does not fit the copy kernels' 32-bit fields");
+  plan.runs.push_back(CopyRun{dst, src, int32_t(len), int32_t(step)});
 }
 
 // Zeros for the columns that pad the last B panel of a len-column tile.

@@ -6,6 +6,7 @@
 // test no bounds.
 #include "convbp/pool.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -40,10 +41,6 @@ std::string PoolParams::to_string() const {
 
 namespace {
 
-// floor(a / b) and ceil(a / b) for b > 0 and any sign of a.
-int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
-
 // The loops run over one plane: output rows outer, then the window's taps (i, j)
 // in row-major order, then every output column whose tap j lands inside the
 // input. Columns are independent in the innermost loop, so they pipeline (and
@@ -56,6 +53,14 @@ struct Plane {
   explicit Plane(const PoolParams& p)
       : H(p.H), W(p.W), P(p.P), Q(p.Q), kh(p.kh), kw(p.kw), sh(p.sh), sw(p.sw), ph(p.ph), pw(p.pw), dh(p.dh),
         dw(p.dw) {}
+  // The window columns [jlo, jhi) whose tap reads an input column for some
+  // output column: the loops visit only these, so their work is bounded by the
+  // input, not by the kernel (a kernel of 2^40 with padding 2^39 ran for hours).
+  void taps_w(int64_t& jlo, int64_t& jhi) const {
+    jlo = std::max<int64_t>(0, ceil_div(pw - (Q - 1) * sw, dw));
+    jhi = std::min<int64_t>(kw, floor_div(W - 1 + pw, dw) + 1);
+    if (jhi < jlo) jhi = jlo;
+  }
   // Output columns [lo, hi) for which tap j reads an input column.
   void columns(int64_t j, int64_t& lo, int64_t& hi) const {
     const int64_t off = j * dw - pw;                       // w = ow * sw + off
@@ -92,6 +97,8 @@ void max_pool2d_forward(const PoolParams& p, const T* x, T* y, int64_t* idx) {
   p.validate();
   const Plane g(p);
   const int64_t HW = g.H * g.W, PQ = g.P * g.Q;
+  int64_t jlo, jhi;
+  g.taps_w(jlo, jhi);
   parallel_for(p.N * p.C, [&, g](int64_t plane) {
     const T* xs = x + plane * HW;
     for (int64_t oh = 0; oh < g.P; ++oh) {
@@ -99,12 +106,12 @@ void max_pool2d_forward(const PoolParams& p, const T* x, T* y, int64_t* idx) {
       int64_t* at = idx + plane * PQ + oh * g.Q;
       // PyTorch's start: -inf at the window's first input element (so a window of
       // -inf answers its first element), -1 for a window with no input element.
-      int64_t i0 = 0;
-      while (i0 < g.kh && oh * g.sh - g.ph + i0 * g.dh < 0) ++i0;
+      // (The first tap at or below the top / left edge, in closed form: a
+      // counting loop ran once per padding tap.)
+      const int64_t i0 = std::min(g.kh, std::max<int64_t>(0, ceil_div(g.ph - oh * g.sh, g.dh)));
       const int64_t h0 = oh * g.sh - g.ph + i0 * g.dh;
       for (int64_t ow = 0; ow < g.Q; ++ow) {
-        int64_t j0 = 0;
-        while (j0 < g.kw && ow * g.sw - g.pw + j0 * g.dw < 0) ++j0;
+        const int64_t j0 = std::min(g.kw, std::max<int64_t>(0, ceil_div(g.pw - ow * g.sw, g.dw)));
         const int64_t w0 = ow * g.sw - g.pw + j0 * g.dw;
         best[ow] = -std::numeric_limits<T>::infinity();
         at[ow] = (i0 < g.kh && h0 < g.H && j0 < g.kw && w0 < g.W) ? h0 * g.W + w0 : -1;
@@ -112,7 +119,7 @@ void max_pool2d_forward(const PoolParams& p, const T* x, T* y, int64_t* idx) {
       for (int64_t i = i0; i < g.kh; ++i) {
         const int64_t h = oh * g.sh - g.ph + i * g.dh;
         if (h >= g.H) break;
-        for (int64_t j = 0; j < g.kw; ++j) {
+        for (int64_t j = jlo; j < jhi; ++j) {
           int64_t lo, hi;
           g.columns(j, lo, hi);
           const int64_t base = h * g.W + j * g.dw - g.pw;
@@ -162,8 +169,10 @@ Plane avg_plane(const PoolParams& p) {
 // output columns [lo, hi) read plane element offset + ow * sw.
 template <class F>
 void avg_row_taps(const Plane& g, const Span& sh, F&& f) {
+  int64_t jlo, jhi;
+  g.taps_w(jlo, jhi);
   for (int64_t h = sh.lo; h < sh.hi; ++h)
-    for (int64_t j = 0; j < g.kw; ++j) {
+    for (int64_t j = jlo; j < jhi; ++j) {
       int64_t lo, hi;
       g.columns(j, lo, hi);
       f(h * g.W + j - g.pw, lo, hi);

@@ -51,7 +51,12 @@ std::string openmp_info() {
 }
 
 double peak_gflops(int threads, double seconds) {
-  if (threads < 1) throw std::invalid_argument("peak_gflops: threads=" + std::to_string(threads) + " must be >= 1");
+  if (threads < 1 || threads > kMaxThreads)
+    throw std::invalid_argument("peak_gflops: threads=" + std::to_string(threads) + " must be in [1, " +
+                                std::to_string(kMaxThreads) + "]");
+  // NaN, infinity or an hour would calibrate forever (or overflow the count).
+  if (!(seconds > 0.0 && seconds <= 60.0))
+    throw std::invalid_argument("peak_gflops: seconds=" + std::to_string(seconds) + " must be in (0, 60]");
   const KernelTable& kt = kernel_table();
   // Calibrate the iteration count on one thread, then time all threads together.
   int64_t iters = 1 << 16;

@@ -21,10 +21,12 @@ struct ConvParams {
   int spatial_dims = 2;
 
   // P = (H + top + bottom - dh*(R-1) - 1) // sh + 1   (DESIGN.md; Diba eq. 7 solved for h_out)
-  int64_t P() const { return (H + pad_top + pad_bottom - dil_h * (R - 1) - 1) / stride_h + 1; }
-  int64_t Q() const { return (W + pad_left + pad_right - dil_w * (S - 1) - 1) / stride_w + 1; }
-  int64_t Cg() const { return C / groups; }  // input channels per group
-  int64_t Kg() const { return K / groups; }  // output channels per group
+  // A stride or group count below 1 (which validate() rejects) gives 0 here, not
+  // a division by zero: params are printed and inspected before they are validated.
+  int64_t P() const { return stride_h > 0 ? (H + pad_top + pad_bottom - dil_h * (R - 1) - 1) / stride_h + 1 : 0; }
+  int64_t Q() const { return stride_w > 0 ? (W + pad_left + pad_right - dil_w * (S - 1) - 1) / stride_w + 1 : 0; }
+  int64_t Cg() const { return groups > 0 ? C / groups : 0; }  // input channels per group
+  int64_t Kg() const { return groups > 0 ? K / groups : 0; }  // output channels per group
 
   // Element counts of the four tensors (valid after validate()).
   int64_t x_size() const { return N * C * H * W; }
