@@ -45,6 +45,8 @@ _locate_core()
 try:
     from . import _core  # noqa: F401  (the compiled kernels; everything below needs them)
 except ImportError as e:
+    if "CONVBP_ISA" in str(e):  # the extension is there; the environment asks for an unknown ISA
+        raise ImportError(f"convbp: {e}; unset CONVBP_ISA to use the best ISA of this CPU") from e
     raise ImportError(
         f"convbp's compiled extension convbp._core could not be imported ({e}). "
         "Install the package with `pip install .`, or build it in place for development "

@@ -83,7 +83,11 @@ def explain(x_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1, *,
     if pass_ not in _PASSES:
         raise ValueError(f"pass_={pass_!r} is not one of {_PASSES}")
     dtype = np.dtype(dtype).name
-    if not isinstance(x_shape, (tuple, list)) or len(x_shape) not in (3, 4):
+    try:  # any sequence of ints, as the backward functions take input_shape (tuple, list, ndarray, torch.Size)
+        ndim = None if isinstance(x_shape, (str, bytes)) else len(x_shape)
+    except TypeError:
+        ndim = None
+    if ndim not in (3, 4):
         raise ValueError(f"x_shape must be (N, C, H, W) or (N, C, L), got {x_shape!r}")
     spec = _2D if len(x_shape) == 4 else _1D
     xs = _args.as_shape(x_shape, spec.ndim, "x_shape", spec.x_layout)

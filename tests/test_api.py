@@ -53,6 +53,37 @@ def test_config_respects_convbp_isa_cap():
         assert order.index(cfg["isa"]) <= order.index(cap)
 
 
+def _import_in_subprocess(code, **env):
+    import subprocess
+    import sys
+    from pathlib import Path
+    e = dict(os.environ, **env)
+    e["PYTHONPATH"] = os.pathsep.join([str(Path(convbp.__file__).resolve().parents[1]), e.get("PYTHONPATH", "")])
+    return subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True, timeout=120)
+
+
+def test_explain_takes_shapes_as_any_sequence():
+    want = convbp.explain((2, 4, 9, 9), (6, 2, 3, 3), groups=2)
+    assert convbp.explain(np.array([2, 4, 9, 9]), np.array([6, 2, 3, 3]), groups=2) == want
+    assert convbp.explain([2, 4, 9, 9], [6, 2, 3, 3], groups=2) == want
+    for bad in ("2,4,9,9", 5, (2, 4, 9)[:2]):
+        with pytest.raises(ValueError, match="x_shape must be"):
+            convbp.explain(bad, (6, 2, 3, 3))
+
+
+def test_unknown_convbp_isa_fails_the_import_naming_the_variable():
+    p = _import_in_subprocess("import convbp", CONVBP_ISA="garbage")
+    assert p.returncode != 0
+    assert "CONVBP_ISA='garbage' is not one of 'generic', 'avx2', 'avx512'" in p.stderr
+    assert "unset CONVBP_ISA" in p.stderr and "pip install" not in p.stderr  # not a missing build
+
+
+def test_thread_default_from_omp_num_threads_stays_within_the_bound():
+    p = _import_in_subprocess("import convbp; print(convbp.get_num_threads())", OMP_NUM_THREADS="5000")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["1024"]  # what set_num_threads accepts at most
+
+
 @pytest.mark.parametrize("pass_", ["fwd", "bwd_data", "bwd_weight"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_explain_returns_a_route(pass_, dtype):

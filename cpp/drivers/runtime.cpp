@@ -1,5 +1,6 @@
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <sstream>
@@ -14,7 +15,8 @@ namespace convbp {
 
 namespace {
 std::atomic<int>& thread_setting() {
-  static std::atomic<int> n{omp_get_max_threads() > 0 ? omp_get_max_threads() : 1};
+  // OpenMP's default (OMP_NUM_THREADS or the cores), within set_num_threads' bounds.
+  static std::atomic<int> n{std::clamp(omp_get_max_threads(), 1, kMaxThreads)};
   return n;
 }
 thread_local int pinned_threads = 0;  // 0: not pinned (see ThreadCountPin)
