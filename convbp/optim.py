@@ -8,6 +8,7 @@ decay and Adam's moment estimates only change which dW is used.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -60,9 +61,29 @@ class Optimizer:
         raise NotImplementedError
 
 
-def _check(name, value, low=0.0):
-    if not (isinstance(value, (int, float)) and value >= low):
+def _is_real(value) -> bool:
+    """A real number: int, float, NumPy's integer and floating scalars (anything
+    registered as numbers.Real), but not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _check(name, value, low=0.0) -> float:
+    """``value`` as a Python float if it is a real number >= ``low``, else ValueError.
+    (A float, not the NumPy scalar given: an np.float32 would make the update's
+    arithmetic float32 even for float64 parameters.)"""
+    if not (_is_real(value) and value >= low):
         raise ValueError(f"{name} must be a number >= {low}, got {value!r}")
+    return float(value)
+
+
+def _check_betas(betas) -> tuple:
+    """Adam's (beta1, beta2): a pair of real numbers, each in [0, 1)."""
+    msg = f"betas must be a pair (beta1, beta2) of numbers in [0, 1), got {betas!r}"
+    if not isinstance(betas, (tuple, list)) or not all(_is_real(b) for b in betas):
+        raise TypeError(msg)
+    if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+        raise ValueError(msg)
+    return tuple(float(b) for b in betas)
 
 
 class SGD(Optimizer):
@@ -76,8 +97,11 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False):
-        for name, v in (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)):
-            _check(name, v)
+        lr, momentum, weight_decay = (_check(name, v) for name, v in
+                                      (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)))
+        if not _is_real(dampening):
+            raise ValueError(f"dampening must be a number, got {dampening!r}")
+        dampening = float(dampening)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("nesterov momentum needs momentum > 0 and dampening = 0")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
@@ -108,12 +132,9 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):
-        _check("lr", lr)
-        _check("eps", eps)
-        _check("weight_decay", weight_decay)
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"betas must be in [0, 1), got {betas!r}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
+        lr, eps, weight_decay = _check("lr", lr), _check("eps", eps), _check("weight_decay", weight_decay)
+        betas = _check_betas(betas)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 
     def _update(self, p, grad, group, state):
         b1, b2 = group["betas"]

@@ -71,31 +71,48 @@ class _ConvFunction(torch.autograd.Function):
         return wrap(gi), wrap(gw), wrap(gb), None, None
 
 
+def _apply(input, weight, bias, fns, args, nd: int, name: str, layout: str):
+    """_ConvFunction on a batched input; an unbatched one (no N dimension) is run as a
+    batch of one and the output squeezed back, as torch does (autograd differentiates
+    the unsqueeze and squeeze)."""
+    if isinstance(input, torch.Tensor) and input.dim() not in (nd + 1, nd + 2):
+        raise ValueError(f"{name}: input must be {nd + 1}-D (unbatched) or {nd + 2}-D (batched) "
+                         f"{layout}, got shape {tuple(input.shape)}")
+    if isinstance(input, torch.Tensor) and input.dim() == nd + 1:
+        return _ConvFunction.apply(input.unsqueeze(0), weight, bias, fns, args).squeeze(0)
+    return _ConvFunction.apply(input, weight, bias, fns, args)
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, algo="auto"):
     """``torch.nn.functional.conv2d`` computed by convbp, differentiable.
 
-    input (N, C, H, W), weight (K, C/groups, R, S), bias (K,) or None: CPU tensors of
-    one dtype, float32 or float64. Returns (N, K, P, Q). ``padding`` takes every form
-    ``convbp.conv2d`` does (ints, pairs, 4-tuples, "same" for any stride, "full", ...).
+    input (N, C, H, W) or unbatched (C, H, W), weight (K, C/groups, R, S), bias (K,) or
+    None: CPU tensors of one dtype, float32 or float64. Returns (N, K, P, Q), or
+    (K, P, Q) for an unbatched input. ``padding`` takes every form ``convbp.conv2d``
+    does (ints, pairs, 4-tuples, "same" for any stride, "full", ...).
     """
     args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, algo=algo)
-    return _ConvFunction.apply(input, weight, bias, (_F.conv2d, _F.conv2d_backward), args)
+    return _apply(input, weight, bias, (_F.conv2d, _F.conv2d_backward), args, 2, "conv2d", "(N, C, H, W)")
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, algo="auto"):
     """``torch.nn.functional.conv1d`` computed by convbp, differentiable.
 
-    input (N, C, L), weight (K, C/groups, S), bias (K,) or None -> (N, K, Lout).
+    input (N, C, L) or unbatched (C, L), weight (K, C/groups, S), bias (K,) or None ->
+    (N, K, Lout), or (K, Lout) for an unbatched input.
     """
     if isinstance(padding, (tuple, list)) and len(padding) == 1:   # torch keeps (p,)
         padding = padding[0]
     args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, algo=algo)
-    return _ConvFunction.apply(input, weight, bias, (_F.conv1d, _F.conv1d_backward), args)
+    return _apply(input, weight, bias, (_F.conv1d, _F.conv1d_backward), args, 1, "conv1d", "(N, C, L)")
 
 
-def _module_forward(m, x, fn):
+def _module_forward(m, x, fn, nd: int):
     """Module forward as torch's own: a non-"zeros" padding_mode pads with F.pad (torch
-    differentiates that), then convbp runs the unpadded convolution."""
+    differentiates that), then convbp runs the unpadded convolution. An unbatched input
+    (no N dimension) is padded and convolved as a batch of one, then squeezed."""
+    if isinstance(x, torch.Tensor) and x.dim() == nd + 1:
+        return _module_forward(m, x.unsqueeze(0), fn, nd).squeeze(0)
     padding = m.padding
     if m.padding_mode != "zeros":
         x = torch.nn.functional.pad(x, m._reversed_padding_repeated_twice, mode=m.padding_mode)
@@ -106,25 +123,26 @@ def _module_forward(m, x, fn):
 class Conv2d(torch.nn.Conv2d):
     """``torch.nn.Conv2d`` (same arguments, parameters and init) whose forward and
     backward run convbp. Extra keyword: ``algo`` (a convbp route name, default "auto").
-    x (N, C, H, W) -> (N, K, P, Q)."""
+    x (N, C, H, W) -> (N, K, P, Q), or unbatched (C, H, W) -> (K, P, Q)."""
 
     def __init__(self, *args, algo: str = "auto", **kwargs):
         super().__init__(*args, **kwargs)
         self.algo = algo
 
     def forward(self, input):
-        return _module_forward(self, input, conv2d)
+        return _module_forward(self, input, conv2d, 2)
 
 
 class Conv1d(torch.nn.Conv1d):
-    """``torch.nn.Conv1d`` whose forward and backward run convbp. x (N, C, L) -> (N, K, Lout)."""
+    """``torch.nn.Conv1d`` whose forward and backward run convbp. x (N, C, L) -> (N, K, Lout),
+    or unbatched (C, L) -> (K, Lout)."""
 
     def __init__(self, *args, algo: str = "auto", **kwargs):
         super().__init__(*args, **kwargs)
         self.algo = algo
 
     def forward(self, input):
-        return _module_forward(self, input, conv1d)
+        return _module_forward(self, input, conv1d, 1)
 
 
 _SWAP = {torch.nn.Conv2d: Conv2d, torch.nn.Conv1d: Conv1d}

@@ -261,3 +261,126 @@ def test_input_grad_false_skips_grad_input_only():
     seq(x)
     with pytest.raises(RuntimeError, match="layer '2' .*input_grad=False"):
         seq.backward(np.ones((2, 2, 2, 2), np.float32))
+
+
+# A layer used at several positions of a Sequential, directly or inside a reused
+# sub-Sequential. Each factory gets the namespace (convbp.nn or torch.nn) and builds
+# the same network with it, so the two share structure and parameter names.
+def _reuse_linear(M):
+    lin = M.Linear(2, 2, bias=False)
+    return M.Sequential(lin, lin)
+
+
+def _reuse_conv_same(M):
+    a = M.Conv2d(3, 3, 3, padding=1)
+    return M.Sequential(a, M.ReLU(), a)
+
+
+def _reuse_conv_shrinking(M):           # the second use sees a smaller input
+    a = M.Conv2d(3, 3, 3)
+    return M.Sequential(a, M.Tanh(), a, M.MaxPool2d(2))
+
+
+def _reuse_nested(M):
+    inner = M.Sequential(M.Conv2d(2, 2, 3, padding=1), M.Tanh())
+    return M.Sequential(inner, M.ReLU(), inner, M.Sequential(inner, M.AvgPool2d(2), M.Flatten()),
+                        M.Linear(8, 3))
+
+
+REUSE = [("linear-twice", _reuse_linear, (1, 2)), ("conv-relu-conv", _reuse_conv_same, (2, 3, 5, 4)),
+         ("conv-shrinking", _reuse_conv_shrinking, (2, 3, 9, 8)), ("nested", _reuse_nested, (2, 2, 4, 4))]
+
+
+@pytest.mark.parametrize("case", REUSE, ids=[c[0] for c in REUSE])
+def test_module_reused_in_sequential_matches_pytorch(case):
+    """Each position's backward sees what that position's forward cached, not the last
+    forward of the shared module: gradients of input, weights and biases as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    _, build, shape = case
+    nn.init.manual_seed(0)
+    m = build(nn).double()
+    tm = build(torch.nn).double()
+    names = [n for n, _ in m.named_parameters()]
+    assert names == [n for n, _ in tm.named_parameters()]
+    with torch.no_grad():
+        for (_, p), tp in zip(m.named_parameters(), tm.parameters()):
+            tp.copy_(torch.from_numpy(p.data))
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape)
+    xt = torch.from_numpy(x.copy()).requires_grad_(True)
+    y, yt = m(x), tm(xt)
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-12, atol=1e-13)
+    G = rng.standard_normal(y.shape)
+    dx = m.backward(G)
+    yt.backward(torch.from_numpy(G))
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-12, atol=1e-13)
+    for (name, p), tp in zip(m.named_parameters(), tm.parameters()):
+        np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-12, atol=1e-13, err_msg=name)
+
+
+def test_sequential_backward_needs_its_own_forward():
+    seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    with pytest.raises(RuntimeError, match="Sequential.backward called before forward"):
+        seq.backward(np.ones((1, 2), np.float32))
+    y = seq(np.ones((1, 2), np.float32))
+    seq.append(nn.Tanh())
+    with pytest.raises(RuntimeError, match="forward ran 2 modules .* now holds 3"):
+        seq.backward(np.ones_like(y))
+
+
+def _wrong_shapes(shape):
+    """Shapes other than ``shape``: the same element count in another arrangement, and
+    shapes that broadcast against it."""
+    size = int(np.prod(shape))
+    cands = [shape[::-1], (size,), shape + (1,), (1,) + shape, shape[1:], (shape[-1],)]
+    return [s for s in dict.fromkeys(cands) if s != shape]
+
+
+@pytest.mark.parametrize("case", LAYERS, ids=IDS)
+def test_backward_refuses_a_grad_output_of_another_shape_or_dtype(case):
+    """grad_output must be exactly what forward returned in shape and dtype: never
+    reshaped, broadcast or cast (the result would be silently wrong or change dtype)."""
+    _, factory, _, shape = case
+    m = _make(factory, np.float32)
+    x = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
+    y = m(x)
+    for bad in _wrong_shapes(y.shape):
+        with pytest.raises(ValueError, match="grad_output") as e:
+            m.backward(np.ones(bad, np.float32))
+        assert str(tuple(bad)) in str(e.value) and str(y.shape) in str(e.value), str(e.value)
+    with pytest.raises(TypeError, match="grad_output has dtype float64"):
+        m.backward(np.ones(y.shape, np.float64))
+    with pytest.raises(TypeError, match="grad_output"):
+        m.backward(np.ones(y.shape, np.int32))
+    assert all(p.grad is None for p in m.parameters())     # nothing accumulated by a refused call
+    dx = m.backward(np.ones_like(y))
+    assert dx.shape == x.shape and dx.dtype == np.float32
+
+
+def test_pool_backward_shape_and_dtype_from_the_review():
+    for pool in (nn.MaxPool2d(2), nn.AvgPool2d(2)):
+        pool(np.ones((1, 1, 4, 8), np.float32))
+        with pytest.raises(ValueError, match=r"grad_output has shape \(1, 1, 4, 2\) .* \(1, 1, 2, 4\)"):
+            pool.backward(np.ones((1, 1, 4, 2), np.float32))
+        with pytest.raises(TypeError, match="dtype float64 .* float32"):
+            pool.backward(np.ones((1, 1, 2, 4), np.float64))
+    lin = nn.Linear(4, 3)
+    lin(np.ones((2, 5, 4), np.float32))
+    with pytest.raises(ValueError, match=r"\(5, 2, 3\) .* \(2, 5, 3\)"):
+        lin.backward(np.ones((5, 2, 3), np.float32))
+    relu = nn.ReLU()
+    relu(np.ones((2, 3), np.float32))
+    with pytest.raises(ValueError, match=r"\(3,\) .* \(2, 3\)"):
+        relu.backward(np.ones(3, np.float32))
+
+
+@pytest.mark.parametrize("loss", [nn.MSELoss(reduction="none"), nn.CrossEntropyLoss(reduction="none")],
+                         ids=["mse", "cross-entropy"])
+def test_unreduced_loss_backward_takes_a_scalar_or_the_loss_shape(loss):
+    x = np.random.default_rng(7).standard_normal((2, 3)).astype(np.float32)
+    target = np.zeros((2, 3), np.float32) if isinstance(loss, nn.MSELoss) else np.array([0, 2])
+    value = loss(x, target)
+    np.testing.assert_array_equal(loss.backward(), loss.backward(np.ones(value.shape, np.float32)))
+    for bad in [s for s in _wrong_shapes(value.shape) if s != ()]:
+        with pytest.raises(ValueError, match="grad_output has shape"):
+            loss.backward(np.ones(bad, np.float32))

@@ -118,3 +118,35 @@ def test_init_gain_matches_pytorch():
     for nl, param in [("relu", None), ("tanh", None), ("leaky_relu", 0.2), ("leaky_relu", None),
                       ("sigmoid", None), ("conv2d", None)]:
         assert nn.init.calculate_gain(nl, param) == pytest.approx(torch.nn.init.calculate_gain(nl, param))
+
+
+@pytest.mark.parametrize("saved_as,loaded_as", [("m", "m"), ("m", "m.npz"), ("m.npz", "m.npz"),
+                                                ("m.npz", "m")])
+@pytest.mark.parametrize("as_path", [False, True], ids=["str", "Path"])
+def test_load_takes_the_path_save_was_given(tmp_path, saved_as, loaded_as, as_path):
+    """np.savez appends ".npz" to a path without it; load finds that file from the same path."""
+    nn.init.manual_seed(0)
+    a = _net()
+    nn.init.manual_seed(1)
+    b = _net()
+    wrap = (lambda p: p) if as_path else str
+    a.save(wrap(tmp_path / saved_as))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+    b.load(wrap(tmp_path / loaded_as))
+    for (name, p), q in zip(a.named_parameters(), b.parameters()):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+
+
+def test_load_prefers_the_exact_path_and_names_a_missing_one(tmp_path):
+    nn.init.manual_seed(0)
+    a = _net()
+    a.save(tmp_path / "m")
+    nn.init.manual_seed(1)
+    other = _net()
+    with open(tmp_path / "m", "wb") as f:     # a file named exactly "m" wins over "m.npz"
+        np.savez(f, **other.state_dict())
+    b = _net()
+    b.load(tmp_path / "m")
+    np.testing.assert_array_equal(b[0].weight.data, other[0].weight.data)
+    with pytest.raises(FileNotFoundError, match="missing"):
+        b.load(tmp_path / "missing")

@@ -70,3 +70,39 @@ def test_optimizer_argument_errors():
         optim.SGD([p], lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="betas"):
         optim.Adam([p], betas=(1.0, 0.9))
+
+
+@pytest.mark.parametrize("name,kw", [
+    ("SGD", dict(lr=np.float32(0.1), momentum=np.float64(0.9), dampening=np.float32(0.25),
+                 weight_decay=np.int64(0))),
+    ("Adam", dict(lr=np.float64(0.01), betas=(np.float32(0.8), np.float64(0.99)), eps=np.float32(1e-6),
+                  weight_decay=np.float16(0.5))),
+], ids=["SGD", "Adam"])
+def test_numpy_scalar_hyperparameters_equal_python_numbers(name, kw):
+    """Any real number is a hyper-parameter (NumPy scalars come from schedules and configs)."""
+    rng = np.random.default_rng(1)
+    w0 = rng.standard_normal((3, 4))
+    grads = [rng.standard_normal((3, 4)) for _ in range(4)]
+    plain = {k: (tuple(float(b) for b in v) if k == "betas" else float(v)) for k, v in kw.items()}
+    p, q = nn.Parameter(w0.copy()), nn.Parameter(w0.copy())
+    opt, ref = getattr(optim, name)([p], **kw), getattr(optim, name)([q], **plain)
+    for g in grads:
+        p.grad, q.grad = g.copy(), g.copy()
+        opt.step()
+        ref.step()
+    np.testing.assert_allclose(p.data, q.data, rtol=1e-12, atol=1e-14)
+
+
+def test_hyperparameter_and_betas_errors_are_clear():
+    p = nn.Parameter(np.ones(2))
+    for kw in (dict(lr=True), dict(lr="0.1"), dict(lr=np.float32(np.nan)), dict(momentum=-np.float64(0.5)),
+               dict(weight_decay=None), dict(dampening="0")):
+        with pytest.raises(ValueError, match=next(iter(kw))):
+            optim.SGD([p], **{"lr": 0.1, **kw})
+    for betas in (0.9, "ab", (0.9, "x"), [None, 0.9], (True, 0.9)):
+        with pytest.raises(TypeError, match=r"betas must be a pair \(beta1, beta2\) of numbers in \[0, 1\)"):
+            optim.Adam([p], betas=betas)
+    for betas in ((0.9,), (0.9, 0.99, 0.999), (-0.1, 0.9), (0.9, 1.0), (np.nan, 0.9)):
+        with pytest.raises(ValueError, match=r"betas must be a pair \(beta1, beta2\) of numbers in \[0, 1\)"):
+            optim.Adam([p], betas=betas)
+    assert optim.Adam([p], betas=[np.float32(0.5), 0]).defaults["betas"] == (0.5, 0)

@@ -210,3 +210,54 @@ def test_patch_swaps_every_conv_and_keeps_weights(torch, ct):
     w0 = model[0].weight.detach().clone()
     opt.step()
     assert not torch.equal(model[0].weight, w0)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_unbatched_input_matches_torch_functional(torch, ct, case):
+    """torch.nn.functional.conv1d/conv2d take an input without the batch dimension
+    ((C, L) / (C, H, W)); so do convbp's, forward and backward."""
+    nd, *_, kw = case
+    ours, theirs = (ct.conv2d, torch.nn.functional.conv2d) if nd == 2 else (ct.conv1d, torch.nn.functional.conv1d)
+    x, w, b = _tensors(torch, case, torch.float64, seed=2)
+    x = x.detach()[0].clone().requires_grad_(True)          # drop the batch dimension
+    x2, w2 = x.detach().clone().requires_grad_(True), w.detach().clone().requires_grad_(True)
+    b2 = None if b is None else b.detach().clone().requires_grad_(True)
+    y, y2 = ours(x, w, b, **kw), theirs(x2, w2, b2, **kw)
+    assert y.shape == y2.shape and y.dim() == nd + 1
+    torch.testing.assert_close(y, y2, rtol=1e-12, atol=1e-12)
+    gy = torch.randn_like(y)
+    y.backward(gy)
+    y2.backward(gy)
+    for ours_g, theirs_g in [(x.grad, x2.grad), (w.grad, w2.grad)] + ([] if b is None else [(b.grad, b2.grad)]):
+        torch.testing.assert_close(ours_g, theirs_g, rtol=1e-12, atol=1e-12)
+    assert torch.autograd.gradcheck(lambda *a: ours(*a, **kw), (x, w) if b is None else (x, w, b),
+                                    eps=1e-6, atol=1e-8, rtol=1e-6)
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "circular"])
+def test_unbatched_input_through_dropin_modules_and_patch(torch, ct, padding_mode):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3, padding=1, padding_mode=padding_mode), torch.nn.Tanh(),
+                                torch.nn.Flatten(1),            # (3, H*W) for an unbatched (2, H, W) input
+                                torch.nn.Conv1d(3, 2, 3, padding=2, padding_mode=padding_mode))
+    ref = copy.deepcopy(model)
+    ct.patch(model)
+    for x in (torch.randn(2, 5, 4, dtype=torch.float32), torch.randn(4, 2, 5, 4, dtype=torch.float32)):
+        if x.dim() == 4:                                        # batched: Flatten(1) would merge differently
+            model[2].start_dim = ref[2].start_dim = 2
+        y, y_ref = model(x), ref(x)
+        assert y.shape == y_ref.shape
+        torch.testing.assert_close(y, y_ref, rtol=1e-5, atol=1e-5)
+        y.square().sum().backward()
+        y_ref.square().sum().backward()
+        for (n, p), p_ref in zip(model.named_parameters(), ref.parameters()):
+            torch.testing.assert_close(p.grad, p_ref.grad, rtol=1e-4, atol=1e-5, msg=n)
+        model.zero_grad()
+        ref.zero_grad()
+
+
+def test_input_of_another_rank_is_named(torch, ct):
+    with pytest.raises(ValueError, match=r"conv2d: input must be 3-D \(unbatched\) or 4-D"):
+        ct.conv2d(torch.randn(1, 1, 1, 4, 4), torch.randn(2, 1, 3, 3))
+    with pytest.raises(ValueError, match=r"conv1d: input must be 2-D \(unbatched\) or 3-D .* got shape \(4,\)"):
+        ct.Conv1d(1, 1, 1)(torch.randn(4))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _args
+
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -31,3 +33,17 @@ def ntuple(v, n: int, name: str) -> tuple:
     if isinstance(v, (tuple, list)) and len(v) == n and all(is_int(e) for e in v):
         return tuple(int(e) for e in v)
     raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {v!r}")
+
+
+def check_grad_output(grad_output, shape, dtype, layer: str) -> np.ndarray:
+    """``grad_output`` as an ndarray if it has exactly the ``shape`` and ``dtype`` of the
+    output ``layer``'s forward returned: ValueError naming both shapes, TypeError naming
+    both dtypes otherwise (a gradient is never broadcast, reshaped or cast)."""
+    g = _args.as_float_array(grad_output, "grad_output")
+    shape = tuple(shape)
+    if g.shape != shape:
+        raise ValueError(f"grad_output has shape {g.shape} but {layer}'s forward output has shape {shape}")
+    if g.dtype != dtype:
+        raise TypeError(f"grad_output has dtype {g.dtype} but {layer}'s forward output has dtype "
+                        f"{np.dtype(dtype)}: convbp never casts; convert one of them explicitly")
+    return g

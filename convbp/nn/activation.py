@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._util import float_array
+from ._util import check_grad_output, float_array
 from .module import Module
 
 
@@ -15,12 +15,12 @@ class ReLU(Module):
 
     def forward(self, x):
         x = float_array(x, "ReLU")
-        self._ctx = x > 0
+        self._ctx = (x > 0, x.dtype)
         return np.maximum(x, x.dtype.type(0))     # NaN stays NaN, as in PyTorch
 
     def backward(self, grad_output):
-        mask = self._saved()
-        g = np.asarray(grad_output)
+        mask, dtype = self._saved()
+        g = check_grad_output(grad_output, mask.shape, dtype, "ReLU")
         return np.where(mask, g, g.dtype.type(0))
 
 
@@ -34,12 +34,12 @@ class LeakyReLU(Module):
     def forward(self, x):
         x = float_array(x, "LeakyReLU")
         mask = x > 0
-        self._ctx = mask
+        self._ctx = (mask, x.dtype)
         return np.where(mask, x, x * x.dtype.type(self.negative_slope))
 
     def backward(self, grad_output):
-        mask = self._saved()
-        g = np.asarray(grad_output)
+        mask, dtype = self._saved()
+        g = check_grad_output(grad_output, mask.shape, dtype, "LeakyReLU")
         return np.where(mask, g, g * g.dtype.type(self.negative_slope))
 
     def extra_repr(self) -> str:
@@ -59,7 +59,8 @@ class Sigmoid(Module):
 
     def backward(self, grad_output):
         y = self._saved()
-        return grad_output * (y * (1 - y))
+        g = check_grad_output(grad_output, y.shape, y.dtype, "Sigmoid")
+        return g * (y * (1 - y))
 
 
 class Tanh(Module):
@@ -72,4 +73,5 @@ class Tanh(Module):
 
     def backward(self, grad_output):
         y = self._saved()
-        return grad_output * (1 - y * y)
+        g = check_grad_output(grad_output, y.shape, y.dtype, "Tanh")
+        return g * (1 - y * y)

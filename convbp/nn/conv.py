@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import conv1d, conv1d_backward, conv2d, conv2d_backward
 from . import init
-from ._util import check_float_dtype, ntuple
+from ._util import check_float_dtype, check_grad_output, ntuple
 from .module import Module, Parameter
 
 
@@ -62,13 +62,14 @@ class _ConvNd(Module):
         """x: (N, C, *spatial) of the parameters' dtype -> (N, K, *out_spatial)."""
         b = None if self.bias is None else self.bias.data
         y = type(self)._forward(x, self.weight.data, b, **self._conv_args())
-        self._ctx = x
+        self._ctx = (x, y.shape, y.dtype)
         return y
 
     def backward(self, grad_output):
         """grad_output (N, K, *out_spatial) -> grad_input (N, C, *spatial), or None when
         ``self.input_grad`` is False; adds into weight.grad and bias.grad."""
-        x = self._saved()
+        x, out_shape, dtype = self._saved()
+        grad_output = check_grad_output(grad_output, out_shape, dtype, type(self).__name__)
         need = ["input"] if self.input_grad else []
         if self.weight.requires_grad:
             need.append("weight")

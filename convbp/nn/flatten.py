@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._util import check_grad_output
 from .module import Module
 
 
@@ -22,11 +23,13 @@ class Flatten(Module):
         if not (0 <= s <= e < nd):
             raise ValueError(f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) does not fit "
                              f"an input of shape {x.shape}")
-        self._ctx = x.shape
-        return x.reshape(x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:])
+        y = x.reshape(x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:])
+        self._ctx = (x.shape, y.shape, x.dtype)
+        return y
 
     def backward(self, grad_output):
-        return np.asarray(grad_output).reshape(self._saved())
+        in_shape, out_shape, dtype = self._saved()
+        return check_grad_output(grad_output, out_shape, dtype, "Flatten").reshape(in_shape)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _args, _core
 from . import init
-from ._util import check_float_dtype
+from ._util import check_float_dtype, check_grad_output
 from .module import Module, Parameter
 
 
@@ -59,17 +59,13 @@ class Linear(Module):
         y = _core.gemm(x2, w, trans_b=True)
         if self.bias is not None:
             y += self.bias.data
-        self._ctx = x2
-        return y.reshape(x.shape[:-1] + (self.out_features,))
+        out_shape = x.shape[:-1] + (self.out_features,)
+        self._ctx = (x2, out_shape)
+        return y.reshape(out_shape)
 
     def backward(self, grad_output):
-        x2 = self._saved()
-        dy = np.asarray(grad_output)
-        if dy.shape[-1:] != (self.out_features,) or dy.size != x2.shape[0] * self.out_features:
-            raise ValueError(f"grad_output of shape {dy.shape} does not match this Linear's output "
-                             f"(*, {self.out_features}) for {x2.shape[0]} rows")
-        if dy.dtype != x2.dtype:
-            raise TypeError(f"grad_output has dtype {dy.dtype} but the forward input had {x2.dtype}")
+        x2, out_shape = self._saved()
+        dy = check_grad_output(grad_output, out_shape, x2.dtype, "Linear")
         dy2 = _args.contiguous(dy.reshape(-1, self.out_features))
         if self.weight.requires_grad:
             self.weight.accumulate_grad(_core.gemm(dy2, x2, trans_a=True))     # eq. 7

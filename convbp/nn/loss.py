@@ -33,9 +33,15 @@ class _Loss(Module):
 
     def _upstream(self, grad_output, loss_shape, dtype):
         """dL/d(loss element) for each element: the reduction's own factor times the
-        caller's grad_output (1 by default)."""
+        caller's grad_output (1 by default). For "none" grad_output is a scalar (the same
+        factor for every element) or an array of exactly the loss's shape, never one
+        that merely broadcasts to it."""
         g = np.asarray(grad_output, dtype=dtype)
         if self.reduction == "none":
+            if g.ndim != 0 and g.shape != tuple(loss_shape):
+                raise ValueError(f"grad_output has shape {g.shape} but {type(self).__name__}'s forward "
+                                 f"output (reduction='none') has shape {tuple(loss_shape)}; pass a scalar "
+                                 "or an array of that shape")
             g = np.broadcast_to(g, loss_shape)
         elif g.ndim != 0:
             raise ValueError(f"grad_output must be a scalar for reduction={self.reduction!r}, "

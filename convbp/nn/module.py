@@ -9,6 +9,7 @@ maps the sensitivity of its output to the sensitivity of its input.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from typing import Iterator, Optional, Tuple
 
@@ -216,11 +217,19 @@ class Module:
         return missing, unexpected
 
     def save(self, path) -> None:
-        """Write ``state_dict()`` to an uncompressed ``.npz`` file."""
+        """Write ``state_dict()`` to an uncompressed ``.npz`` file (``np.savez``: a path
+        without the ``.npz`` suffix gets it; ``load`` takes the same path)."""
         np.savez(path, **self.state_dict())
 
     def load(self, path, strict: bool = True):
-        """Read a ``.npz`` written by ``save`` into the parameters (see load_state_dict)."""
+        """Read a ``.npz`` written by ``save`` into the parameters (see load_state_dict).
+        ``path`` is the one given to ``save``: when no file has that name and it lacks
+        the ``.npz`` suffix, the file ``path + ".npz"`` (which ``save`` wrote) is read."""
+        if isinstance(path, (str, os.PathLike)):
+            name = os.fspath(path)
+            if (isinstance(name, str) and not name.endswith(".npz") and not os.path.exists(name)
+                    and os.path.exists(name + ".npz")):
+                path = name + ".npz"
         with np.load(path, allow_pickle=False) as f:
             return self.load_state_dict({k: f[k] for k in f.files}, strict=strict)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _args, _core
-from ._util import float_array, ntuple
+from ._util import check_grad_output, float_array, ntuple
 from .module import Module
 
 
@@ -81,12 +81,14 @@ class MaxPool2d(_Pool):
         size, k, s, p, d, out = self._geometry(x.shape)
         x4 = _args.contiguous(x).reshape(x.shape[:2] + size)
         y, idx = _core.max_pool2d(x4, k, s, p, d, out)
-        self._ctx = (x.shape, x4.shape, idx, k, s, p, d)
-        return y.reshape(x.shape[:2] + out[2 - self._nd:])
+        y = y.reshape(x.shape[:2] + out[2 - self._nd:])
+        self._ctx = (x.shape, x4.shape, y.shape, x.dtype, idx, k, s, p, d)
+        return y
 
     def backward(self, grad_output):
-        shape, shape4, idx, k, s, p, d = self._saved()
-        g = _args.contiguous(float_array(grad_output, "grad_output")).reshape(idx.shape)
+        shape, shape4, out_shape, dtype, idx, k, s, p, d = self._saved()
+        g = check_grad_output(grad_output, out_shape, dtype, type(self).__name__)
+        g = _args.contiguous(g).reshape(idx.shape)
         return _core.max_pool2d_backward(g, idx, shape4, k, s, p, d).reshape(shape)
 
 
@@ -109,12 +111,14 @@ class AvgPool2d(_Pool):
         size, k, s, p, _, out = self._geometry(x.shape)
         x4 = _args.contiguous(x).reshape(x.shape[:2] + size)
         y = _core.avg_pool2d(x4, k, s, p, out, self.count_include_pad, self.divisor_override or 0)
-        self._ctx = (x.shape, x4.shape, k, s, p, out)
-        return y.reshape(x.shape[:2] + out[2 - self._nd:])
+        y = y.reshape(x.shape[:2] + out[2 - self._nd:])
+        self._ctx = (x.shape, x4.shape, y.shape, x.dtype, k, s, p, out)
+        return y
 
     def backward(self, grad_output):
-        shape, shape4, k, s, p, out = self._saved()
-        g = _args.contiguous(float_array(grad_output, "grad_output")).reshape(shape4[:2] + out)
+        shape, shape4, out_shape, dtype, k, s, p, out = self._saved()
+        g = check_grad_output(grad_output, out_shape, dtype, type(self).__name__)
+        g = _args.contiguous(g).reshape(shape4[:2] + out)
         return _core.avg_pool2d_backward(g, shape4, k, s, p, self.count_include_pad,
                                          self.divisor_override or 0).reshape(shape)
 
