@@ -384,3 +384,22 @@ def test_unreduced_loss_backward_takes_a_scalar_or_the_loss_shape(loss):
     for bad in [s for s in _wrong_shapes(value.shape) if s != ()]:
         with pytest.raises(ValueError, match="grad_output has shape"):
             loss.backward(np.ones(bad, np.float32))
+
+
+def test_layers_take_byte_swapped_input_and_any_weight_layout_as_conv_does():
+    """Byte-swapped float32 input works in every layer as in convbp.conv2d (converted to
+    native order); a Linear weight assigned in Fortran order or byte-swapped works too
+    (it reached the GEMM binding and failed with its internal message)."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
+    for layer in (nn.MaxPool2d(2), nn.AvgPool2d(2), nn.ReLU(), nn.Conv2d(3, 4, 3)):
+        np.testing.assert_array_equal(layer(x.astype(">f4")), layer(x), err_msg=type(layer).__name__)
+    lin = nn.Linear(3, 2)
+    v = rng.standard_normal((5, 3)).astype(np.float32)
+    want = lin(v)
+    np.testing.assert_array_equal(lin(v.astype(">f4")), want)
+    w = lin.weight.data.copy()
+    for data in (np.asfortranarray(w), w.astype(">f4")):
+        lin.weight.data = data
+        np.testing.assert_array_equal(lin(v), want)
+        np.testing.assert_allclose(lin.backward(np.ones((5, 2), np.float32)), np.ones((5, 2)) @ w, rtol=1e-6)

@@ -18,8 +18,11 @@ def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
 
 
 def float_array(x, name: str) -> np.ndarray:
-    """``x`` as an ndarray (no copy when it is one) of float32 or float64, else TypeError."""
+    """``x`` as an ndarray (no copy when it is one) of float32 or float64, else TypeError.
+    Byte-swapped float32/64 is converted to native order, as the conv functions do."""
     x = np.asarray(x)
+    if not x.dtype.isnative and x.dtype.newbyteorder("=") in FLOAT_DTYPES:
+        x = x.astype(x.dtype.newbyteorder("="))
     if x.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} expects a float32 or float64 array, got dtype {x.dtype}")
     return x

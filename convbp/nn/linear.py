@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _args, _core
 from . import init
-from ._util import check_float_dtype, check_grad_output
+from ._util import check_float_dtype, check_grad_output, float_array
 from .module import Module, Parameter
 
 
@@ -47,8 +47,8 @@ class Linear(Module):
         init.default_layer_init_(self.weight, self.bias, generator)
 
     def forward(self, x):
-        x = np.asarray(x)
-        w = self.weight.data
+        x = float_array(x, "Linear")
+        w = _args.contiguous(self.weight.data)  # .data may have been assigned any layout or byte order
         if x.dtype != w.dtype:
             raise TypeError(f"x has dtype {x.dtype} but weight has dtype {w.dtype}: convbp never casts; "
                             "convert one of them explicitly")
