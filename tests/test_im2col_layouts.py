@@ -35,12 +35,17 @@ CASES = [
 ]
 
 
+def _force(monkeypatch, layout, n):
+    """The im2col layout `layout` on `n` threads for the rest of the test."""
+    monkeypatch.setenv("CONVBP_IM2COL_LAYOUT", layout)
+    convbp.set_num_threads(n)
+
+
 @pytest.mark.parametrize("layout", ["channels", "pixels", "lanes"])
 @pytest.mark.parametrize("n", [1, 2, 3])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_each_layout_matches_reference(check, threads, monkeypatch, layout, n, dtype):
-    monkeypatch.setenv("CONVBP_IM2COL_LAYOUT", layout)
-    convbp.set_num_threads(n)
+    _force(monkeypatch, layout, n)
     for case in CASES:
         d = _check.make_inputs(case, dtype, seed=5)
         for p in ("fwd", "bwd_data", "bwd_weight"):
@@ -83,8 +88,7 @@ BAND_CASES = [
 @pytest.mark.parametrize("n", [16, 7])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_bwd_data_bands_of_rows_when_images_are_fewer_than_threads(check, threads, monkeypatch, layout, n, dtype):
-    monkeypatch.setenv("CONVBP_IM2COL_LAYOUT", layout)
-    convbp.set_num_threads(n)
+    _force(monkeypatch, layout, n)
     for case in BAND_CASES:
         d = _check.make_inputs(case, dtype, seed=9)
         check(case, "bwd_data", dtype, "im2col", data=d)
