@@ -70,8 +70,9 @@ struct Gemm {
 // a multiple of nt). Before, rows that outnumbered the pixels were split
 // first, as the batch-lanes layout still does. The work of a 16-thread split
 // over that of a 2-thread one, both run on one thread (batch 8,
-// benchmarks/partition_work.py): resnet.l4.down fwd (pixels-major, stride 2)
-// 2.71x -> 1.10x, mobilenet.pw13 / pw12 fwd 1.41x / 1.38x -> 1.05x / 1.03x.
+// benchmarks/partition_work.py, medians of 5): resnet.l4.down fwd
+// (pixels-major, stride 2) 2.88x -> 1.18x, mobilenet.pw13 / pw12 fwd 1.43x /
+// 1.41x -> 1.04x / 1.03x.
 struct PixelTiles {
   int64_t pixels, w, panels, count, row_parts;
   PixelTiles(int64_t pixels_, int w_, int64_t max_panels, int64_t groups, int64_t rows, int rows_unit, int nt,

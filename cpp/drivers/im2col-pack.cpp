@@ -126,7 +126,7 @@ void plan_col2im(const ConvParams& p, int64_t j0, int64_t len, int64_t h0, int64
         const int64_t h = pp * p.stride_h + tap.oh;
         if (h < h0 || h >= h1) return;
         const int64_t a = std::clamp(tap.q0, q0, q1), b = std::clamp(tap.q1, a, q1);
-        const int64_t row = n * CHW + (pp * p.stride_h + tap.oh) * p.W + tap.ow;
+        const int64_t row = n * CHW + h * p.W + tap.ow;
         add_run(plan, row + a * p.stride_w, col + (a - q0), b - a, p.stride_w);
       });
       close_group(plan);
